@@ -1,0 +1,68 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { defineConfig, type Project } from '@playwright/test';
+import dotenv from 'dotenv';
+import { environments, explainProblems, readEnvironment, type EnvironmentName } from './fixtures/env';
+
+// Real environment variables win over .env.
+dotenv.config({ quiet: true });
+
+// One run id and seed for the whole run, inherited by every worker.
+process.env.QR_RUN_ID ??= `${Date.now().toString(36)}${randomBytes(2).toString('hex').slice(0, 3)}`;
+process.env.QR_SEED ??= String(randomInt(1, 2 ** 31));
+
+const outputDir = process.env.QR_OUTPUT_DIR ?? 'test-results';
+const reportDir = process.env.QR_REPORT_DIR ?? 'playwright-report';
+const requestTimeout = Number(process.env.QR_REQUEST_TIMEOUT_MS) || 15_000;
+
+/** Projects named with --project on the command line (runner process only). */
+function explicitlySelected(argv: string[]): string[] {
+  const names: string[] = [];
+  argv.forEach((arg, i) => {
+    if (arg === '--project' && argv[i + 1]) names.push(argv[i + 1]);
+    else if (arg.startsWith('--project=')) names.push(arg.slice('--project='.length));
+  });
+  return names.flatMap((n) => n.split(','));
+}
+
+// A remote environment asked for by name, but not configured: one message, before anything runs.
+if (!process.env.TEST_WORKER_INDEX) {
+  const asked = explicitlySelected(process.argv).map((n) => n.split(':')[0]);
+  const problems = environments
+    .filter((e) => e !== 'local' && asked.includes(e))
+    .map((e) => [e, readEnvironment(e)] as const)
+    .filter(([, r]) => !r.ok)
+    .map(([e, r]) => explainProblems(e, r.ok ? [] : r.problems));
+  if (problems.length) {
+    console.error(`\n${problems.join('\n\n')}\n`);
+    process.exit(2);
+  }
+}
+
+const project = (environment: EnvironmentName): Project<{}, { environment: EnvironmentName }>[] => [
+  { name: `${environment}:setup`, testMatch: /auth\.setup\.ts$/, use: { environment } },
+  { name: environment, testMatch: /\.spec\.ts$/, dependencies: [`${environment}:setup`], use: { environment } },
+];
+
+export default defineConfig<{}, { environment: EnvironmentName }>({
+  testDir: './tests',
+  outputDir,
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  // A retry would hide a contract failure. 429s are retried below the test, after Retry-After.
+  retries: 0,
+  workers: process.env.QR_WORKERS ?? 2,
+  // A request gets requestTimeout; a test may wait out bounded 429 retries on top of two of them.
+  timeout: 2 * requestTimeout + 25_000,
+  globalSetup: './fixtures/global-setup.ts',
+  reporter: [
+    [process.env.CI ? 'dot' : 'list'],
+    ['html', { open: 'never', outputFolder: reportDir }],
+    ['junit', { outputFile: `${outputDir}/junit.xml` }],
+    ['json', { outputFile: `${outputDir}/results.json` }],
+  ],
+  use: {
+    // Safe to keep: no secret reaches Playwright (fixtures/auth-proxy.ts); the self-check scans traces.
+    trace: 'retain-on-failure',
+  },
+  projects: environments.flatMap(project),
+});

@@ -1,0 +1,24 @@
+import type { AuthMode } from '../fixtures/auth-proxy';
+import { tagOf as t, type ClauseId } from '../fixtures/clauses';
+import { leftNoTrace, refused, rejectedWith } from '../fixtures/checks';
+import { test } from '../fixtures/test';
+
+// Valid, private bodies: only the credentials are wrong, so only authentication can refuse them.
+const cases: { auth: AuthMode; title: string; clause: ClauseId; status?: 401; smoke?: boolean }[] = [
+  { auth: 'none', title: 'without an access token', clause: 'auth-missing', status: 401, smoke: true },
+  { auth: 'garbage', title: 'with a token that is not a JWT', clause: 'auth-invalid', status: 401 },
+  { auth: 'tampered', title: "with the caller's token, its signature altered", clause: 'auth-invalid', status: 401 },
+  { auth: 'forged', title: "with the caller's claims signed by a foreign key", clause: 'auth-invalid', status: 401 },
+  { auth: 'no-client-id', title: 'without x-client-id', clause: 'auth-client-id' },
+];
+
+for (const c of cases) {
+  const tag = [...(c.smoke ? ['@smoke'] : []), t(c.clause), t('rejected-no-side-effect')];
+  test(`a create ${c.title} is refused${c.status ? ` with ${c.status}` : ''} and stores nothing`, { tag }, async ({ api, data }) => {
+    const body = data.validBody();
+    const answer = await api.create(body, { auth: c.auth });
+    if (c.status) rejectedWith(c.clause, c.status, answer);
+    else refused(c.clause, answer);
+    leftNoTrace(body.url, await api.getByUrl(body.url), answer);
+  });
+}

@@ -1,0 +1,36 @@
+import { tagOf as t, type ClauseId } from '../fixtures/clauses';
+import { leftNoTrace, rejectedWith } from '../fixtures/checks';
+import type { TestData } from '../fixtures/data';
+import { test } from '../fixtures/test';
+
+type Case = { title: string; clause: ClauseId; body: (d: TestData) => unknown; raw?: boolean };
+
+const without = (key: string) => (d: TestData) => {
+  const body: Record<string, unknown> = d.validBody();
+  delete body[key];
+  return body;
+};
+
+const cases: Case[] = [
+  { title: 'a missing name', clause: 'validation-required', body: without('name') },
+  { title: 'an empty name', clause: 'validation-required', body: (d) => d.validBody({ name: '' }) },
+  { title: 'a missing url', clause: 'validation-required', body: without('url') },
+  { title: 'an empty url', clause: 'validation-required', body: (d) => d.validBody({ url: '' }) },
+  { title: 'a name that is a number', clause: 'validation-types', body: (d) => ({ ...d.validBody(), name: 12345 }) },
+  { title: 'a url that is a number', clause: 'validation-types', body: (d) => ({ ...d.validBody(), url: 12345 }) },
+  { title: 'a description that is an object', clause: 'validation-types', body: (d) => ({ ...d.validBody(), description: { text: 'x' } }) },
+  { title: 'public given as the string "yes"', clause: 'validation-types', body: (d) => ({ ...d.validBody(), public: 'yes' }) },
+  { title: 'hideFollowJoinButton given as 1', clause: 'validation-types', body: (d) => ({ ...d.validBody(), hideFollowJoinButton: 1 }) },
+  { title: 'a JSON array instead of an object', clause: 'validation-types', body: (d) => [d.validBody()] },
+  { title: 'a body that is not JSON', clause: 'validation-malformed', raw: true, body: (d) => `{"name": "${d.validBody().name}", "url": ` },
+];
+
+for (const c of cases) {
+  test(`${c.title} is refused with 400`, { tag: [t(c.clause), t('rejected-no-side-effect')] }, async ({ api, data }) => {
+    const body = c.body(data);
+    const answer = await api.create(body, { raw: c.raw });
+    rejectedWith(c.clause, 400, answer);
+    const url = (body as { url?: unknown })?.url;
+    if (typeof url === 'string' && url) leftNoTrace(url, await api.getByUrl(url), answer);
+  });
+}
