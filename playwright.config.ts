@@ -50,7 +50,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   forbidOnly: !!process.env.CI,
   // A retry would hide a contract failure. 429s are retried below the test, after Retry-After.
   retries: 0,
-  workers: process.env.QR_WORKERS ?? 2,
+  workers: Number(process.env.QR_WORKERS) || 2,
   // A request gets requestTimeout; a test may wait out bounded 429 retries on top of two of them.
   timeout: 2 * requestTimeout + 25_000,
   globalSetup: './fixtures/global-setup.ts',

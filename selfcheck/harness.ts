@@ -1,0 +1,99 @@
+/**
+ * Runs the contract suite as a user would (a child `playwright test`), in an output folder of its
+ * own, and reads what it reported. Used by the fault matrix and by the self-tests.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const RESULTS = path.join(ROOT, 'selfcheck-results');
+const CLI = path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js');
+
+export type SuiteRun = {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  outputDir: string;
+  reportDir: string;
+  /** The JSON report, when the run got that far. */
+  report?: JsonReport;
+};
+
+export type JsonTest = { title: string; tags: string[]; projectName: string; status: string; errors: string[]; annotations: { type: string; description?: string }[] };
+export type JsonReport = { stats: { expected: number; unexpected: number; skipped: number; flaky: number }; tests: JsonTest[] };
+
+/** Runs `playwright test <args>` with extra environment; `name` is the folder under selfcheck-results/. */
+export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 240_000): Promise<SuiteRun> {
+  const base = path.join(RESULTS, name);
+  fs.rmSync(base, { recursive: true, force: true });
+  const outputDir = path.join(base, 'test-results');
+  const reportDir = path.join(base, 'playwright-report');
+  const jsonFile = path.join(base, 'report.json');
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        // A run of its own: new run id and, unless given, a new seed; no CI-only settings leak in.
+        QR_RUN_ID: undefined,
+        QR_SEED: undefined,
+        PLAYWRIGHT_JSON_OUTPUT_NAME: jsonFile,
+        QR_OUTPUT_DIR: outputDir,
+        QR_REPORT_DIR: reportDir,
+        FORCE_COLOR: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) });
+    });
+  });
+}
+
+/** Flattens Playwright's JSON report into one row per test (last result). */
+function readJson(file: string): JsonReport | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const tests: JsonTest[] = [];
+  const walk = (suite: any) => {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests ?? []) {
+        const last = t.results?.at(-1);
+        tests.push({
+          title: spec.title,
+          tags: spec.tags?.map((x: string) => (x.startsWith('@') ? x : `@${x}`)) ?? [],
+          projectName: t.projectName,
+          status: t.status, // expected | unexpected | skipped | flaky
+          errors: (last?.errors ?? []).map((e: any) => String(e.message ?? e.value ?? '')),
+          annotations: t.annotations ?? [],
+        });
+      }
+    for (const s of suite.suites ?? []) walk(s);
+  };
+  for (const s of raw.suites ?? []) walk(s);
+  return { stats: raw.stats, tests };
+}
+
+/** Runs tasks with at most `limit` at once. */
+export async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
