@@ -3,7 +3,8 @@
  * (shared/api/), used as the `local` target and, with one named fault or faithful variant, to
  * prove that the suite catches what it claims to catch. Built by a factory that does not listen.
  *
- * Every fault is read at exactly one place below (`fault === '...'`); selfcheck counts them.
+ * Every fault is read at exactly one place below, always as `fault === '...'` (negated with
+ * `!(...)` where needed), so that selfcheck/catalog.spec.ts can count them.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -74,7 +75,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     else if (fault === 'auth-signature-unchecked') claims = decodeJwt(token);
     else claims = verifyJwt(token, signingKey);
     if (!claims?.sub) return { status: fault === 'auth-invalid-400' ? 400 : 401 };
-    if (!clientId && fault !== 'auth-client-id-unchecked') return { status: 401 };
+    if (!clientId && !(fault === 'auth-client-id-unchecked')) return { status: 401 };
     if (clientId && claims.client_id && clientId !== claims.client_id) return { status: 401 };
     const granted = String(claims.scope ?? '').split(' ');
     if (!granted.includes(scope) && !granted.includes(scope.split('.')[0])) return { status: 403 };
@@ -88,7 +89,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     const b = body as Record<string, unknown>;
     const coerce = fault === 'wrong-types-coerced';
     const length = fault === 'limits-in-bytes' ? (s: string) => Buffer.byteLength(s) : charCount;
-    const enforceMax = fault !== 'limits-not-enforced';
+    const enforceMax = !(fault === 'limits-not-enforced');
     const max = {
       name: fault === 'name-limit-49' ? 49 : fault === 'name-limit-51' ? 51 : LIMITS.name,
       url: fault === 'url-limit-49' ? 49 : fault === 'url-limit-51' ? 51 : LIMITS.url,
@@ -121,7 +122,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     const hide = flag('hideFollowJoinButton');
     for (const v of [name, url, description, pub, hide]) if (typeof v === 'object') return v;
     if (url === undefined && fault === 'missing-url-accepted') url = `group-${randomBytes(4).toString('hex')}`;
-    if (name === undefined || (name === '' && fault !== 'empty-name-accepted')) return { field: 'name', problem: 'required' };
+    if (name === undefined || (name === '' && !(fault === 'empty-name-accepted'))) return { field: 'name', problem: 'required' };
     if (url === undefined || url === '') return { field: 'url', problem: 'required' };
     return { input: { name: name as string, url: url as string, description: description as string | undefined, public: pub as boolean | undefined, hideFollowJoinButton: hide as boolean | undefined } };
   }
@@ -148,7 +149,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
       createdAt: new Date(),
     };
     stats.groupsCreated++;
-    if (fault !== 'not-persisted') {
+    if (!(fault === 'not-persisted')) {
       rooms.set(room.id, room);
       idByUrl.set(urlKey(room.url), room.id);
     }
@@ -213,13 +214,13 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     if (taken !== undefined) {
       if (fault === 'duplicate-url-409') return { status: 409 };
       if (fault === 'duplicate-overwrites') Object.assign(rooms.get(taken)!, { name: checked.input.name, description: checked.input.description });
-      if (fault !== 'duplicate-url-accepted') return { status: 400 };
+      if (!(fault === 'duplicate-url-accepted')) return { status: 400 };
     }
     const room = store(checked.input, auth.user);
     if (fault === 'create-hangs') return { status: 0, raw: 'hang' };
     if (fault === 'create-drops-connection') return { status: 0, raw: 'drop' };
     const data = serialise(room, auth.user);
-    const body = fault === 'data-unwrapped' ? data : { success: fault !== 'success-false', data, ...(variant === 'extra-fields' ? { requestId: randomUUID() } : {}) };
+    const body = fault === 'data-unwrapped' ? data : { success: !(fault === 'success-false'), data, ...(variant === 'extra-fields' ? { requestId: randomUUID() } : {}) };
     return {
       status: fault === 'create-200' ? 200 : 201,
       body,
