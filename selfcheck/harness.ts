@@ -37,10 +37,20 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
       cwd: ROOT,
       env: {
         ...process.env,
-        // A run of its own: new run id and, unless given, a new seed; no CI-only settings leak in.
+        // A run of its own: new run id and, unless given, a new seed. When the caller is itself a
+        // Playwright worker (a self-test), its worker variables must not reach the child: the
+        // child's config would take itself for a worker and skip its start-up validation.
         QR_RUN_ID: undefined,
         QR_SEED: undefined,
-        PLAYWRIGHT_JSON_OUTPUT_NAME: jsonFile,
+        TEST_WORKER_INDEX: undefined,
+        TEST_PARALLEL_INDEX: undefined,
+        QR_REFERENCE_FAULT: undefined,
+        QR_REFERENCE_VARIANT: undefined,
+        LOCAL_API_BASE_URL: undefined,
+        // A child's summary must not land in the CI job's own step summary.
+        GITHUB_STEP_SUMMARY: undefined,
+        // _FILE wins over the config's `outputFile` (…_NAME does not); `--reporter=json` runs use it too.
+        PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile,
         QR_OUTPUT_DIR: outputDir,
         QR_REPORT_DIR: reportDir,
         FORCE_COLOR: '0',
@@ -55,7 +65,7 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) });
+      resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) ?? readJson(path.join(outputDir, 'results.json')) });
     });
   });
 }
