@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { defineConfig, type Project } from '@playwright/test';
 import dotenv from 'dotenv';
 import { environments, explainProblems, readEnvironment, type EnvironmentName } from './fixtures/env';
+import { DeviationFileError, readKnownDeviations, today } from './fixtures/deviations';
 
 // Real environment variables win over .env.
 dotenv.config({ quiet: true });
@@ -36,6 +37,15 @@ if (!process.env.TEST_WORKER_INDEX) {
     console.error(`\n${problems.join('\n\n')}\n`);
     process.exit(2);
   }
+  // Known deviations (known-deviations.json or QR_KNOWN_DEVIATIONS), validated once, before anything runs.
+  try {
+    today();
+    readKnownDeviations();
+  } catch (e) {
+    if (!(e instanceof DeviationFileError)) throw e;
+    console.error(`\n${e.message}\n`);
+    process.exit(2);
+  }
 }
 
 // Remote environments exchange their token once per run in a setup project; `local` has it done by
@@ -64,6 +74,10 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
     ['html', { open: 'never', outputFolder: reportDir }],
     ['junit', { outputFile: `${outputDir}/junit.xml` }],
     ['json', { outputFile: `${outputDir}/results.json` }],
+    // CI shards: one blob per machine, merged by `npx playwright merge-reports -c playwright.config.ts`.
+    ...(process.env.QR_BLOB === '1' ? [['blob'] as const] : []),
+    // Last, so that its verdict (and the exit code it may turn to failed) is the final word.
+    ['./fixtures/reporters/contract-summary.ts', { outputDir }],
   ],
   use: {
     // Safe to keep: no secret reaches Playwright (fixtures/auth-proxy.ts); the self-check scans traces.
