@@ -30,7 +30,8 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
   fs.rmSync(base, { recursive: true, force: true });
   const outputDir = path.join(base, 'test-results');
   const reportDir = path.join(base, 'playwright-report');
-  const jsonFile = path.join(base, 'report.json');
+  // Where the config's own json reporter writes, so that `--reporter=json` runs put it there too.
+  const jsonFile = path.join(outputDir, 'results.json');
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args], {
@@ -49,7 +50,7 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
         LOCAL_API_BASE_URL: undefined,
         // A child's summary must not land in the CI job's own step summary.
         GITHUB_STEP_SUMMARY: undefined,
-        // _FILE wins over the config's `outputFile` (…_NAME does not); `--reporter=json` runs use it too.
+        // _FILE wins over the config's `outputFile` (…_NAME does not).
         PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile,
         QR_OUTPUT_DIR: outputDir,
         QR_REPORT_DIR: reportDir,
@@ -65,7 +66,7 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) ?? readJson(path.join(outputDir, 'results.json')) });
+      resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) });
     });
   });
 }

@@ -59,9 +59,9 @@ test('two shards at once against one API both pass, run every test of the full r
       expect(run.report!.stats.expected).toBeGreaterThan(1);
       expect(fs.readFileSync(path.join(run.outputDir, 'contract-summary.md'), 'utf8')).toMatch(/^- prelive: \*\*GO\*\*/m);
     }
-    const full = testsOf(path.join(RESULTS, 'shard-list', 'report.json'));
-    const a = testsOf(path.join(RESULTS, 'shard-1', 'report.json'));
-    const b = testsOf(path.join(RESULTS, 'shard-2', 'report.json'));
+    const full = testsOf(path.join(list.outputDir, 'results.json'));
+    const a = testsOf(path.join(one.outputDir, 'results.json'));
+    const b = testsOf(path.join(two.outputDir, 'results.json'));
     expect(full.length).toBeGreaterThan(20);
     expect(new Set(full).size, 'titles are unique').toBe(full.length);
     // Together, every test of the full run; each contract test in one shard only (setup runs in both).
