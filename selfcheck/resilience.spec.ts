@@ -97,6 +97,20 @@ test('an API that does not answer: the run ends in bounded time, with one messag
   }
 });
 
+test('an API that cannot be reached: one failure naming the base URL variable, the rest skipped, no group in the ledger', async () => {
+  // A port that was just free: connections to it are refused.
+  const gone = await tinyServer((res) => res.end());
+  await gone.close();
+  const run = await runSuite('resilience-unreachable', ['--project=local'], localAt(gone.origin));
+  expect(run.code).not.toBe(0);
+  const failed = (run.report?.tests ?? []).filter((t) => t.status === 'unexpected');
+  expect(failed.length, 'failures: one per worker at most').toBeLessThanOrEqual(2);
+  for (const t of failed) expect(t.errors.join('\n')).toMatch(/could not reach the API \(ECONNREFUSED for http:\/\/127\.0\.0\.1:\d+\): check LOCAL_API_BASE_URL/);
+  expect(statusCount(run, 'skipped')).toBeGreaterThanOrEqual(25);
+  expect(ledgerOf(run)).toEqual([]);
+  figure(`unreachable API: reported after ${(run.ms / 1000).toFixed(1)} s, ${failed.length} failed, ${statusCount(run, 'skipped')} skipped`);
+});
+
 test('the token endpoint refusing (invalid_grant, invalid_client) stops the run with one message saying what to renew, and no secret', async () => {
   const clientId = 'refusing-client';
   const clientSecret = `refusing-secret-${Date.now()}`;
