@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { defineConfig, type Project } from '@playwright/test';
 import dotenv from 'dotenv';
 import { environments, explainProblems, readEnvironment, type EnvironmentName } from './fixtures/env';
@@ -8,7 +8,8 @@ import { DeviationFileError, readKnownDeviations, today } from './fixtures/devia
 dotenv.config({ quiet: true });
 
 // One run id and seed for the whole run, inherited by every worker.
-process.env.QR_RUN_ID ??= `${Date.now().toString(36)}${randomBytes(2).toString('hex').slice(0, 3)}`;
+// Time and 4 random base-36 characters: two pipelines starting in the same millisecond still differ.
+process.env.QR_RUN_ID ??= `${Date.now().toString(36)}${randomInt(36 ** 4).toString(36).padStart(4, '0')}`;
 process.env.QR_SEED ??= String(randomInt(1, 2 ** 31));
 
 const outputDir = process.env.QR_OUTPUT_DIR ?? 'test-results';
