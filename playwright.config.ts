@@ -4,8 +4,9 @@ import dotenv from 'dotenv';
 import { environments, explainProblems, readEnvironment, type EnvironmentName } from './fixtures/env';
 import { DeviationFileError, readKnownDeviations, today } from './fixtures/deviations';
 
-// Real environment variables win over .env.
-dotenv.config({ quiet: true });
+// Real environment variables win over .env. The self-tests turn it off (QR_DOTENV=off): their
+// child runs must never pick up a developer's live credentials.
+if (process.env.QR_DOTENV !== 'off') dotenv.config({ quiet: true });
 
 // One run id and seed for the whole run, inherited by every worker.
 // Time and 4 random base-36 characters: two pipelines starting in the same millisecond still differ.

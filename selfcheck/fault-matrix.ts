@@ -75,7 +75,6 @@ async function main() {
   // Nothing inherited chooses the API: each run starts its own reference API with its own fault.
   const env = {
     QR_REQUEST_TIMEOUT_MS: '2000', QR_WORKERS: values.workers, QR_KNOWN_DEVIATIONS: noDeviations,
-    QR_REFERENCE_FAULT: undefined, QR_REFERENCE_VARIANT: undefined, LOCAL_API_BASE_URL: undefined,
   };
   // JSON only: no HTML report, no traces (the verdict needs neither).
   const args = ['--project=local', '--reporter=json', '--trace=off'];

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -37,17 +38,16 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
     const child = spawn(process.execPath, [CLI, 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args], {
       cwd: ROOT,
       env: {
-        ...process.env,
-        // A run of its own: new run id and, unless given, a new seed. When the caller is itself a
+        ...hermetic(process.env),
+        // Never the developer's .env, nor the real .auth/: a self-test must not reach a live
+        // environment or spend (rotate) a real refresh token. Callers that need them pass them.
+        QR_DOTENV: 'off',
+        QR_AUTH_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qr-auth-')),
+        // A run of its own (hermetic: new run id and seed). When the caller is itself a
         // Playwright worker (a self-test), its worker variables must not reach the child: the
         // child's config would take itself for a worker and skip its start-up validation.
-        QR_RUN_ID: undefined,
-        QR_SEED: undefined,
         TEST_WORKER_INDEX: undefined,
         TEST_PARALLEL_INDEX: undefined,
-        QR_REFERENCE_FAULT: undefined,
-        QR_REFERENCE_VARIANT: undefined,
-        LOCAL_API_BASE_URL: undefined,
         // A child's summary must not land in the CI job's own step summary.
         GITHUB_STEP_SUMMARY: undefined,
         // _FILE wins over the config's `outputFile` (…_NAME does not).
@@ -69,6 +69,15 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
       resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) });
     });
   });
+}
+
+/**
+ * The caller's environment without the suite's own variables: whatever points the suite at an
+ * environment (PRELIVE_*, PRODUCTION_*, LOCAL_*) or tunes it (QR_*) comes from the caller's
+ * explicit `env` only, so a child run is the same on a developer's machine and in CI.
+ */
+function hermetic(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^(PRELIVE|PRODUCTION|LOCAL|QR)_/.test(k)));
 }
 
 /** Flattens Playwright's JSON report into one row per test (last result). */

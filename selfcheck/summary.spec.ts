@@ -20,8 +20,8 @@ const cells = (line: string) => line.split(' | ').slice(2).map((c) => c.replace(
 test('a passing run: every clause passed, the groups it created, run id and seed, GO, and exit code 0', async () => {
   const stepSummary = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qr-summary-')), 'step-summary.md');
   fs.writeFileSync(stepSummary, '# earlier step\n');
-  // No --project: the default command, where the live environments are not configured here.
-  const run = await runSuite('summary-pass', [], { ...fresh, GITHUB_STEP_SUMMARY: stepSummary, PRELIVE_CLIENT_ID: undefined, PRODUCTION_CLIENT_ID: undefined });
+  // No --project: the default command; the harness never passes live credentials (nor .env) on.
+  const run = await runSuite('summary-pass', [], { ...fresh, GITHUB_STEP_SUMMARY: stepSummary });
   expect(run.code, run.stdout + run.stderr).toBe(0);
   const summary = fs.readFileSync(path.join(run.outputDir, 'contract-summary.md'), 'utf8');
 
