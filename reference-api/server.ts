@@ -314,7 +314,9 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     });
   });
 
-  return { server, stats, issueRefreshToken, issueAccessToken };
+  /** What the API holds, as a self-test inspects it: every stored group. */
+  const groups = () => [...rooms.values()].map((r) => ({ ...r }));
+  return { server, stats, groups, issueRefreshToken, issueAccessToken };
 }
 
 export type ReferenceApi = ReturnType<typeof createReferenceApi>;

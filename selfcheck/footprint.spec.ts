@@ -43,6 +43,19 @@ test('a full run creates 2 groups and a smoke run 1, by the reference API and by
   }
 });
 
+test('a self-test never reaches a live environment: its child runs inherit no PRELIVE_/PRODUCTION_ variable and read no .env', async () => {
+  const planted = { PRELIVE_CLIENT_ID: 'from-the-caller', PRELIVE_ACCESS_TOKEN: 'from-the-caller', PRELIVE_API_BASE_URL: 'http://127.0.0.1:9/quran-reflect' };
+  const before = Object.fromEntries(Object.keys(planted).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, planted);
+  try {
+    const run = await runSuite('hermetic-child', ['--project=prelive', '--list']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain('The prelive environment is not configured');
+  } finally {
+    for (const [k, v] of Object.entries(before)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+});
+
 test('production without PRODUCTION_ALLOW_WRITES creates nothing: write tests skip with that reason, 400/401 checks pass', async () => {
   const api = createReferenceApi({ clients: { [grant.clientId]: 'prod-secret-000000' } });
   const server = await listen(api);
@@ -66,6 +79,30 @@ test('production without PRODUCTION_ALLOW_WRITES creates nothing: write tests sk
     test.info().annotations.push({ type: 'footprint', description: `production without writes: 0 groups, ${passed.length} passed, ${skipped.length} skipped` });
   } finally {
     await server.close();
+  }
+});
+
+test('production without writes, against servers that accept what they must refuse: what they make is private, test data, and in the ledger', async () => {
+  // The 400 checks still go to production; a lenient server turns some of them into groups.
+  const lenient = (['wrong-types-coerced', 'limits-not-enforced', 'empty-name-accepted'] as const).map((fault) => createReferenceApi({ fault, clients: {} }));
+  const servers = await Promise.all(lenient.map(listen));
+  try {
+    const runs = await Promise.all(lenient.map((api, i) => runSuite(`footprint-production-lenient-${i}`, ['--project=production'], {
+      ...pointAt('PRODUCTION', servers[i].origin, { clientId: grant.clientId, accessToken: api.issueAccessToken(grant) }),
+      PRODUCTION_ALLOW_WRITES: undefined, QR_WORKERS: '1',
+    })));
+    runs.forEach((run, i) => {
+      const made = lenient[i].groups();
+      expect(run.code, `${i}: the fault is caught`).not.toBe(0);
+      expect(made.length, `${i}: the lenient server made groups`).toBeGreaterThan(0);
+      for (const g of made) {
+        expect(g.isPublic, `${i}: ${g.url}`).toBe(false);
+        expect(g.url.startsWith(URL_PREFIX), `${i}: ${g.url}`).toBe(true);
+      }
+      expect(ledgerOf(run).map((e) => e.url).sort(), `${i}: ledger`).toEqual(made.map((g) => g.url).sort());
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
   }
 });
 
@@ -171,7 +208,16 @@ test('the write guard cannot be bypassed: no create reaches production without o
     const bare = await start({ ...config.env, apiBaseUrl: server.origin });
     expect((await send(bare.origin, '//evil.example/v1/rooms/groups', { method: 'GET' })).status).toBe(400);
     // A 400 check still goes: an invalid body with the real token.
-    expect((await send(o, '/v1/rooms/groups', { body: body({ name: 'x'.repeat(51) }) })).status).toBe(400);
+    expect((await send(o, '/v1/rooms/groups', { body: body({ name: `${NAME_PREFIX}${'x'.repeat(51)}` }) })).status).toBe(400);
+    // Unless a lenient server could make it a public group, or one not marked as test data.
+    const unsafe = await Promise.all([
+      send(o, '/v1/rooms/groups', { body: body({ public: 'yes' }) }),
+      send(o, '/v1/rooms/groups', { body: body({ public: undefined, name: '' }) }),
+      send(o, '/v1/rooms/groups', { body: body({ url: 12345 }) }),
+      send(o, '/v1/rooms/groups', { body: body({ name: 'x'.repeat(51) }) }),
+      send(o, '/v1/rooms/groups', { body: `[${body({ public: 1 })}]` }),
+    ]);
+    expect(unsafe.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
     expect(api.stats.groupsCreated).toBe(0);
     expect(api.stats.byRoute.create).toBe(1);
     expect(api.stats.byRoute.token).toBeUndefined();

@@ -1,10 +1,11 @@
 import { tagOf as t } from '../fixtures/clauses';
 import { leftNoTrace, rejectedWith } from '../fixtures/checks';
+import { NAME_PREFIX } from '../fixtures/data';
 import { LIMITS } from '../fixtures/schemas';
 import { test } from '../fixtures/test';
 
 const overLimit = [
-  { field: 'name', make: (d: import('../fixtures/data').TestData) => d.validBody({ name: d.arabicText(LIMITS.name + 1) }), smoke: true },
+  { field: 'name', make: (d: import('../fixtures/data').TestData) => d.validBody({ name: d.arabicText(LIMITS.name + 1, NAME_PREFIX) }), smoke: true },
   { field: 'url', make: (d: import('../fixtures/data').TestData) => d.validBody({ url: d.url(LIMITS.url + 1) }) },
   { field: 'description', make: (d: import('../fixtures/data').TestData) => d.validBody({ description: d.arabicText(LIMITS.description + 1) }) },
 ];

@@ -17,9 +17,11 @@ const cases: Case[] = [
   { title: 'a missing url', clause: 'validation-required', body: without('url') },
   { title: 'an empty url', clause: 'validation-required', body: (d) => d.validBody({ url: '' }) },
   { title: 'a name that is a number', clause: 'validation-types', body: (d) => ({ ...d.validBody(), name: 12345 }) },
-  { title: 'a url that is a number', clause: 'validation-types', body: (d) => ({ ...d.validBody(), url: 12345 }) },
+  { title: 'a url that is a list', clause: 'validation-types', body: (d) => ({ ...d.validBody(), url: [d.url()] }) },
   { title: 'a description that is an object', clause: 'validation-types', body: (d) => ({ ...d.validBody(), description: { text: 'x' } }) },
-  { title: 'public given as the string "yes"', clause: 'validation-types', body: (d) => ({ ...d.validBody(), public: 'yes' }) },
+  // Wrong types a lenient server would coerce into a private group with a test url: safe to send to
+  // production (the write guard insists, auth-proxy.ts).
+  { title: 'public given as the number 0', clause: 'validation-types', body: (d) => ({ ...d.validBody(), public: 0 }) },
   { title: 'hideFollowJoinButton given as 1', clause: 'validation-types', body: (d) => ({ ...d.validBody(), hideFollowJoinButton: 1 }) },
   { title: 'a JSON array instead of an object', clause: 'validation-types', body: (d) => [d.validBody()] },
   { title: 'a body that is not JSON', clause: 'validation-malformed', raw: true, body: (d) => `{"name": "${d.validBody().name}", "url": ` },
