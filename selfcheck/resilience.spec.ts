@@ -45,11 +45,15 @@ async function tinyServer(answer: ((res: http.ServerResponse) => void) | 'hang')
 const localAt = (origin: string) => ({ ...pointAt('LOCAL', origin, { clientId: 'resilience', accessToken: someJwt() }), QR_AUTH_DIR: tempDir('auth') });
 
 test('429: retried after Retry-After within bounds (rate-limited variant passes; an API that always answers 429 fails fast, clearly)', async () => {
-  const always = await tinyServer((res) => { res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }); res.end('{"message":"Too Many Requests"}'); });
+  const tooMany = (retryAfter: string) => tinyServer((res) => { res.writeHead(429, { 'retry-after': retryAfter, 'content-type': 'application/json' }); res.end('{"message":"Too Many Requests"}'); });
+  const always = await tooMany('1');
+  // Waits of 8 s: two of them outlast one request timeout (15 s), the third would pass the total.
+  const slowly = await tooMany('8');
   try {
-    const [variant, limited] = await Promise.all([
+    const [variant, limited, patient] = await Promise.all([
       runSuite('resilience-rate-limited', ['--project=local'], { QR_REFERENCE_VARIANT: 'rate-limited', QR_AUTH_DIR: tempDir('auth') }),
       runSuite('resilience-always-429', ['--project=local'], { ...localAt(always.origin), QR_WORKERS: '1' }),
+      runSuite('resilience-429-long-waits', ['--project=local'], { ...localAt(slowly.origin), QR_WORKERS: '1' }),
     ]);
     expect(variant.code, variant.stdout.slice(-800)).toBe(0);
     const retried = (variant.report?.tests ?? []).flatMap((t) => t.annotations).filter((a) => a.type === 'rate-limited');
@@ -64,8 +68,17 @@ test('429: retried after Retry-After within bounds (rate-limited variant passes;
     expect(error).toContain(`gave up after ${RETRY_POLICY.attempts} attempts`);
     expect(limited.ms).toBeLessThan(RETRY_POLICY.totalWaitMs + 20_000);
     figure(`always 429: run failed after ${(limited.ms / 1000).toFixed(1)} s, ${always.requests()} requests; rate-limited variant passed with ${retried.length} retried request(s)`);
+
+    // Waiting out 429s is not "no answer": the total wait bound ends it, with the rate-limit message.
+    expect(patient.code).not.toBe(0);
+    expect(slowly.requests()).toBe(3);
+    expect(statusCount(patient, 'unexpected')).toBe(1);
+    const [waitError] = errorsOf(patient);
+    expect(waitError).toContain('was rate-limited');
+    expect(waitError).toContain(`would exceed the suite's total of ${RETRY_POLICY.totalWaitMs} ms`);
+    figure(`429 with Retry-After 8: run failed after ${(patient.ms / 1000).toFixed(1)} s, ${slowly.requests()} requests`);
   } finally {
-    await always.close();
+    await Promise.all([always.close(), slowly.close()]);
   }
 });
 
