@@ -76,6 +76,10 @@ test('production without PRODUCTION_ALLOW_WRITES creates nothing: write tests sk
     expect(passed.filter((t) => /with 400/.test(t)).length).toBeGreaterThanOrEqual(10);
     expect(passed.filter((t) => /with 401/.test(t)).length).toBeGreaterThanOrEqual(4);
     expect(tests.filter((t) => t.status === 'unexpected')).toEqual([]);
+    // GO covers the refusals only: the verdict names the create clauses it could not check.
+    const summary = fs.readFileSync(path.join(run.outputDir, 'contract-summary.md'), 'utf8');
+    expect(summary).toMatch(/^- production: \*\*GO\*\* .*, but \d+ clause\(s\) not verified \(all their tests skipped\): .*create-201.*read-by-url/m);
+    expect(run.stdout).toMatch(/production: GO, but \d+ clause\(s\) not verified/);
     test.info().annotations.push({ type: 'footprint', description: `production without writes: 0 groups, ${passed.length} passed, ${skipped.length} skipped` });
   } finally {
     await server.close();
