@@ -10,6 +10,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { API_BASE_PATH, createReferenceApi, listen } from '../reference-api/server';
 import { RESULTS, ROOT, runSuite } from './harness';
+import { LEDGER_FILE, LEDGER_LOG } from '../fixtures/ledger';
 
 const fresh = { TEST_WORKER_INDEX: undefined, TEST_PARALLEL_INDEX: undefined, CI: undefined, GITHUB_STEP_SUMMARY: undefined };
 
@@ -84,7 +85,13 @@ test('two shards at once against one API both pass, run every test of the full r
     for (const n of [1, 2] as const) {
       fs.copyFileSync(path.join(RESULTS, `shard-${n}`, 'blob-report', `report-prelive-${n}.zip`), path.join(merge, 'blobs', `report-prelive-${n}.zip`));
       fs.mkdirSync(path.join(merge, 'ledgers', `shard-${n}`), { recursive: true });
-      fs.copyFileSync(path.join(RESULTS, `shard-${n}`, 'test-results', 'created-groups.json'), path.join(merge, 'ledgers', `shard-${n}`, 'created-groups.json'));
+      const from = path.join(RESULTS, `shard-${n}`, 'test-results');
+      const to = path.join(merge, 'ledgers', `shard-${n}`);
+      // A shard without groups as a finished shard uploads it; the one with groups as if killed
+      // mid-write: its journal only, the last line cut.
+      const made = (JSON.parse(fs.readFileSync(path.join(from, LEDGER_FILE), 'utf8')) as unknown[]).length;
+      if (!made) fs.copyFileSync(path.join(from, LEDGER_FILE), path.join(to, LEDGER_FILE));
+      else fs.writeFileSync(path.join(to, LEDGER_LOG), `${fs.readFileSync(path.join(from, LEDGER_LOG), 'utf8')}{"event":"attempt","key":"x`);
     }
     const merged = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), 'merge-reports', '-c', path.join(ROOT, 'playwright.config.ts'), path.join(merge, 'blobs')], {
