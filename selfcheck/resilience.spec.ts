@@ -180,6 +180,17 @@ test('a misconfigured variable names itself: --project=prelive exits at once, no
   }
 });
 
+test('an expired access token stops the run at its setup, with one message saying what to renew', async () => {
+  const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+  const expired = signJwt({ sub: 'user-resilience', client_id: 'resilience', scope: 'room', iat: hourAgo - 3600, exp: hourAgo, jti: 'x' }, 'resilience-key');
+  const run = await runSuite('resilience-expired-token', ['--project=prelive'], pointAt('PRELIVE', 'http://127.0.0.1:9', { clientId: 'c', accessToken: expired }));
+  expect(run.code).not.toBe(0);
+  expect(statusCount(run, 'unexpected'), 'one failure, the setup').toBe(1);
+  expect(statusCount(run, 'expected'), 'nothing else ran').toBe(0);
+  expect(errorsOf(run).join('\n')).toMatch(/PRELIVE_ACCESS_TOKEN expired at \S+ \(60 min ago\)\. Access tokens last about an hour: obtain a new one/);
+  expect(scanRun(run, [{ label: 'expired token', value: expired }]).hits).toEqual([]);
+});
+
 test('parallel-safe: --repeat-each=2 on 2 workers, and two runs at once against the same API, all pass without URL collisions', async () => {
   const api = createReferenceApi({ clients: {} });
   const server = await listen(api);
