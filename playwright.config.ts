@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { defineConfig, type Project } from '@playwright/test';
 import dotenv from 'dotenv';
-import { environments, explainProblems, readEnvironment, type EnvironmentName } from './fixtures/env';
+import { environments, explainProblems, readEnvironment, Workers, type EnvironmentName } from './fixtures/env';
 import { DeviationFileError, readKnownDeviations, today } from './fixtures/deviations';
 
 // Real environment variables win over .env. The self-tests turn it off (QR_DOTENV=off): their
@@ -27,8 +27,14 @@ function explicitlySelected(argv: string[]): string[] {
   return names.flatMap((n) => n.split(','));
 }
 
+const workers = Workers.safeParse(process.env.QR_WORKERS || undefined);
+
 // A remote environment asked for by name, but not configured: one message, before anything runs.
 if (!process.env.TEST_WORKER_INDEX) {
+  if (!workers.success) {
+    console.error(`\nQR_WORKERS ${workers.error.issues[0].message}; it is ${JSON.stringify(process.env.QR_WORKERS)}.\n`);
+    process.exit(2);
+  }
   const asked = explicitlySelected(process.argv).map((n) => n.split(':')[0]);
   const problems = environments
     .filter((e) => e !== 'local' && asked.includes(e))
@@ -67,7 +73,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   forbidOnly: !!process.env.CI,
   // A retry would hide a contract failure. 429s are retried below the test, after Retry-After.
   retries: 0,
-  workers: Number(process.env.QR_WORKERS) || 2,
+  workers: workers.success ? workers.data : 2,
   // A request gets requestTimeout; a test may wait out bounded 429 retries on top of two of them.
   timeout: 2 * requestTimeout + 25_000,
   globalSetup: './fixtures/global-setup.ts',

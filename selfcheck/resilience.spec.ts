@@ -170,6 +170,7 @@ test('a misconfigured variable names itself: --project=prelive exits at once, no
     ['not a URL', { ...base, PRELIVE_API_BASE_URL: 'apis-prelive.quran.foundation/quran-reflect' }, /PRELIVE_API_BASE_URL is not an http\(s\) URL/],
     ['empty', { ...base, PRELIVE_OAUTH_BASE_URL: '' }, /PRELIVE_OAUTH_BASE_URL is set but empty/],
     ['empty client id', { ...base, PRELIVE_CLIENT_ID: '  ' }, /PRELIVE_CLIENT_ID is set but empty/],
+    ['workers not a number', { ...base, QR_WORKERS: 'two' }, /QR_WORKERS must be a number of workers/],
   ];
   const runs = await Promise.all(cases.map(([name, env], i) => runSuite(`resilience-misconfig-${i}`, ['--project=prelive'], env).then((r) => [name, r] as const)));
   for (const [i, [name, run]] of runs.entries()) {
