@@ -1,9 +1,14 @@
 /**
  * Test data never collides on URLs, whatever the run looks like: many worker restarts (every
- * failed test starts a new worker, so worker indexes grow), repeats of one test with one seed.
+ * failed test starts a new worker, so worker indexes grow), repeats of one test with one seed;
+ * and the run's shared groups are made once, however many workers ask at once.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { TestData, URL_PREFIX } from '../fixtures/data';
+import { runGroups, type CreatedGroup } from '../fixtures/run-groups';
 import { LIMITS } from '../fixtures/schemas';
 
 const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time, 4 random
@@ -21,4 +26,31 @@ test('urls are unique by construction and fit, also after hundreds of worker res
     expect(url).toMatch(/^[a-z0-9-]+$/);
     expect(url.length).toBeLessThanOrEqual(LIMITS.url);
   }
+});
+
+test('the run groups are made once per run, whatever the workers: one claims, the others wait for it, failures are shared', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-run-groups-'));
+  // Four workers (each its own runGroups, as each worker process has), asking at the same moment.
+  const workers = [1, 2, 3, 4].map(() => runGroups(dir));
+  let creates = 0;
+  const make = async (): Promise<CreatedGroup> => {
+    creates++;
+    await new Promise((r) => setTimeout(r, 200));
+    return { sent: { name: 'n', url: `u${creates}` }, exchange: { status: 201 } as CreatedGroup['exchange'], madeBy: 'first' };
+  };
+  const options = { title: 't', waitMs: 5_000, skip: (reason: string): never => { throw new Error(`skip: ${reason}`); } };
+  const groups = await Promise.all(workers.map((ask) => ask('primary', make, options)));
+  expect(creates).toBe(1);
+  expect(new Set(groups.map((g) => g.sent.url))).toEqual(new Set(['u1']));
+  // A worker started later (after a failure) reads it from disk.
+  expect((await runGroups(dir)('primary', make, options)).sent.url).toBe('u1');
+  expect(creates).toBe(1);
+
+  // A create that did not complete: the waiting workers skip, naming it, and nobody creates again.
+  const failing = async (): Promise<CreatedGroup> => { creates++; await new Promise((r) => setTimeout(r, 100)); throw new Error('boom'); };
+  const outcomes = await Promise.allSettled(workers.map((ask) => ask('secondary', failing, options)));
+  expect(creates).toBe(2);
+  const reasons = outcomes.map((o) => (o.status === 'rejected' ? String(o.reason.message) : 'fulfilled'));
+  expect(reasons.filter((r) => r === 'boom')).toHaveLength(1);
+  expect(reasons.filter((r) => r.startsWith('skip: Not run: the create of the run\'s secondary group did not complete (boom)'))).toHaveLength(3);
 });
