@@ -58,12 +58,14 @@ export const faults = {
   'auth-client-id-unchecked': { clause: 'auth-client-id', description: 'x-client-id is not required' },
   // Side effects of rejected requests
   'rejected-still-stored': { clause: 'rejected-no-side-effect', description: 'an over-long description answers 400 but the group is stored' },
+  'array-body-stored': { clause: 'rejected-no-side-effect', description: 'a JSON array body answers 400 but its first element is stored' },
   'unauthorized-still-stored': { clause: 'rejected-no-side-effect', description: 'a create with an invalid token answers 401 but the group is stored' },
   // Persistence and read after write
   'not-persisted': { clause: 'read-by-id', description: 'the create answers 201 but nothing is stored' },
   'read-by-url-404': { clause: 'read-by-url', description: 'GET by url never finds a group' },
   'read-stale-name': { clause: 'read-by-id', description: 'the stored name is cut to 30 characters; the create echo is not' },
   'read-wrapped': { clause: 'read-by-id', description: 'GET by id wraps the profile in { success, data }' },
+  'flags-stored-as-defaults': { clause: 'read-by-id', description: 'the 201 echoes the flags as sent, but every group is stored public with the button shown' },
   'read-public-flipped': { clause: 'read-by-url', description: 'GET by url reports isPublic inverted' },
   // Transport
   'create-200': { clause: 'create-201', description: 'a create answers 200 instead of 201' },

@@ -138,13 +138,14 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     if (fault === 'hide-button-inverted') hide = !hide;
     if (fault === 'booleans-swapped') [isPublic, hide] = [hide, isPublic];
     const url = variant === 'lowercased-urls' ? input.url.toLowerCase() : input.url;
+    const kept = fault === 'flags-stored-as-defaults' ? { isPublic: true, hide: false } : { isPublic, hide };
     const room: StoredRoom = {
       id: nextId++,
       name: fault === 'read-stale-name' ? [...name].slice(0, 30).join('') : name,
       description: fault === 'description-dropped' ? '' : input.description,
       url: fault === 'url-suffixed' ? `${url}-1` : url,
-      isPublic,
-      hideFollowJoinButton: hide,
+      isPublic: kept.isPublic,
+      hideFollowJoinButton: kept.hide,
       ownerId: fault === 'owner-id-other-user' ? 'user-somebody-else' : ownerId,
       createdAt: new Date(),
     };
@@ -153,8 +154,8 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
       rooms.set(room.id, room);
       idByUrl.set(urlKey(room.url), room.id);
     }
-    // The create echo shows the name as received, whatever was stored.
-    return { ...room, name };
+    // The create echo shows the name and flags as received, whatever was stored.
+    return { ...room, name, isPublic, hideFollowJoinButton: hide };
   }
 
   function serialise(room: StoredRoom, viewer: string): Record<string, unknown> {
@@ -208,6 +209,8 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     if (!('input' in checked)) {
       const valid = validate({ ...(parsed as object), description: undefined });
       if (fault === 'rejected-still-stored' && checked.field === 'description' && 'input' in valid) store(valid.input, auth.user);
+      const first = Array.isArray(parsed) ? validate(parsed[0]) : undefined;
+      if (fault === 'array-body-stored' && first && 'input' in first) store(first.input, auth.user);
       return { status: 400 };
     }
     const taken = idByUrl.get(urlKey(checked.input.url));

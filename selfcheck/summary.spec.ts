@@ -41,7 +41,7 @@ test('a passing run: every clause passed, the groups it created, run id and seed
   expect(summary).toContain('created-groups.json`');
   for (const g of ledger) expect(summary).toContain(`| local | created | ${g.id} | ${g.url} |`);
   // Verdicts: GO where it ran, "not configured" (not GO) where it could not.
-  expect(summary).toMatch(/^- local: \*\*GO\*\* \(30 passed, 0 failed/m);
+  expect(summary).toMatch(/^- local: \*\*GO\*\* \(31 passed, 0 failed/m);
   expect(summary).toMatch(/^- prelive: not configured: PRELIVE_CLIENT_ID is missing/m);
   expect(summary).toMatch(/^- production: not configured: PRODUCTION_CLIENT_ID is missing/m);
   expect(summary).not.toMatch(/^- (prelive|production): \*\*GO/m);

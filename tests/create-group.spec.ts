@@ -50,6 +50,13 @@ test('reading the group by id returns what the create answered', { tag: ['@smoke
   readsBack('read-by-id', room, await api.getById(room.id), primary.exchange);
 });
 
+// The other flag values, read back too: a server that echoes the flags but stores its defaults
+// would pass on the first group alone whenever its defaults are that group's flags.
+test('reading the second group by id returns what its create answered', { tag: [t('read-by-id')] }, async ({ secondary, api }) => {
+  const room = createdData(secondary.exchange, 'read-by-id');
+  readsBack('read-by-id', room, await api.getById(room.id), secondary.exchange);
+});
+
 test('reading the group by url returns what the create answered', { tag: ['@smoke', t('read-by-url')] }, async ({ primary, api }) => {
   const room = createdData(primary.exchange, 'read-by-url');
   readsBack('read-by-url', room, await api.getByUrl(primary.sent.url), primary.exchange);

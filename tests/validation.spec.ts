@@ -32,7 +32,8 @@ for (const c of cases) {
     const body = c.body(data);
     const answer = await api.create(body, { raw: c.raw });
     rejectedWith(c.clause, 400, answer);
-    const url = (body as { url?: unknown })?.url;
+    // The array case too: a server that stores its first element must leave no trace either.
+    const url = ((Array.isArray(body) ? body[0] : body) as { url?: unknown } | undefined)?.url;
     if (typeof url === 'string' && url) leftNoTrace(url, await api.getByUrl(url), answer);
   });
 }
