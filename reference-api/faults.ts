@@ -86,6 +86,7 @@ export const variants = {
   'optional-omitted': 'every optional field left out (url, subdomain, country, createdAt, isMember, avatar urls)',
   'other-error-bodies': 'errors answered as text/plain or with an empty body instead of { message, type, success }',
   'datetime-offset': 'createdAt with a +03:00 offset and no fractional seconds',
+  'datetime-lowercase': 'createdAt with a lowercase "t" and "z" (RFC 3339, section 5.6, allows them)',
   'other-defaults': 'other values where the documentation is silent (roomType, counts, isActive, isVerified, isAdmin)',
   'lowercased-urls': 'urls stored lowercased and looked up case-insensitively',
   slow: 'every answer 300 ms late',

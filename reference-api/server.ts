@@ -188,6 +188,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
     if (variant === 'optional-omitted') for (const k of ['url', 'subdomain', 'country', 'createdAt', 'isMember']) delete data[k];
     if (variant === 'optional-omitted') data.avatarUrls = {};
     if (variant === 'datetime-offset') data.createdAt = offsetDateTime(room.createdAt);
+    if (variant === 'datetime-lowercase') data.createdAt = room.createdAt.toISOString().toLowerCase();
     if (variant === 'other-defaults') Object.assign(data, { roomType: 'community', isActive: false, isVerified: true, isAdmin: false, postsCount: 3, membersCount: 0 });
     if (variant === 'extra-fields') Object.assign(data, { moderation: { state: 'pending' }, tags: ['x'], language: 'ar' });
     return data;
