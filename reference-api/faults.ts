@@ -58,7 +58,7 @@ export const faults = {
   'auth-client-id-unchecked': { clause: 'auth-client-id', description: 'x-client-id is not required' },
   // Side effects of rejected requests
   'rejected-still-stored': { clause: 'rejected-no-side-effect', description: 'an over-long description answers 400 but the group is stored' },
-  'array-body-stored': { clause: 'rejected-no-side-effect', description: 'a JSON array body answers 400 but its first element is stored' },
+  'refused-shape-stored': { clause: 'rejected-no-side-effect', description: 'a JSON array body, or a url given as a list, answers 400 but is stored as a lenient parser reads it (first elements)' },
   'unauthorized-still-stored': { clause: 'rejected-no-side-effect', description: 'a create with an invalid token answers 401 but the group is stored' },
   // Persistence and read after write
   'not-persisted': { clause: 'read-by-id', description: 'the create answers 201 but nothing is stored' },

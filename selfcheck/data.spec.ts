@@ -30,12 +30,12 @@ test('urls are unique by construction and fit, also after hundreds of worker res
 
 test('the run groups are made once per run, whatever the workers: one claims, the others wait for it, failures are shared', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-run-groups-'));
-  // Four workers (each its own runGroups, as each worker process has), asking at the same moment.
+  // Four workers (each its own runGroups, as each worker process has), asking in the same tick:
+  // each claims or starts waiting before the first create can answer.
   const workers = [1, 2, 3, 4].map(() => runGroups(dir));
   let creates = 0;
   const make = async (): Promise<CreatedGroup> => {
     creates++;
-    await new Promise((r) => setTimeout(r, 200));
     return { sent: { name: 'n', url: `u${creates}` }, exchange: { status: 201 } as CreatedGroup['exchange'], madeBy: 'first' };
   };
   const options = { title: 't', waitMs: 5_000, skip: (reason: string): never => { throw new Error(`skip: ${reason}`); } };
@@ -47,7 +47,7 @@ test('the run groups are made once per run, whatever the workers: one claims, th
   expect(creates).toBe(1);
 
   // A create that did not complete: the waiting workers skip, naming it, and nobody creates again.
-  const failing = async (): Promise<CreatedGroup> => { creates++; await new Promise((r) => setTimeout(r, 100)); throw new Error('boom'); };
+  const failing = async (): Promise<CreatedGroup> => { creates++; throw new Error('boom'); };
   const outcomes = await Promise.allSettled(workers.map((ask) => ask('secondary', failing, options)));
   expect(creates).toBe(2);
   const reasons = outcomes.map((o) => (o.status === 'rejected' ? String(o.reason.message) : 'fulfilled'));

@@ -24,8 +24,8 @@ const grant = { sub: 'user-production-qa', clientId: 'prod-client', scope: 'room
 
 test('a full run creates 2 groups and a smoke run 1, by the reference API and by the ledger', async () => {
   const [full, smoke] = await Promise.all([
-    runSuite('footprint-full', ['--project=local'], { QR_AUTH_DIR: tempDir('auth') }),
-    runSuite('footprint-smoke', ['--project=local', '--grep', '@smoke'], { QR_AUTH_DIR: tempDir('auth'), QR_WORKERS: '1' }),
+    runSuite('footprint-full', ['--project=local']),
+    runSuite('footprint-smoke', ['--project=local', '--grep', '@smoke'], { QR_WORKERS: '1' }),
   ]);
   for (const [name, run, expected] of [['full', full, 2], ['smoke', smoke, 1]] as const) {
     expect(run.code, `${name}: ${run.stdout.slice(-600)}`).toBe(0);
@@ -43,16 +43,23 @@ test('a full run creates 2 groups and a smoke run 1, by the reference API and by
   }
 });
 
-test('a self-test never reaches a live environment: its child runs inherit no PRELIVE_/PRODUCTION_ variable and read no .env', async () => {
+test('a self-test never reaches a live environment: its child runs inherit no PRELIVE_ variable and read no .env', async () => {
   const planted = { PRELIVE_CLIENT_ID: 'from-the-caller', PRELIVE_ACCESS_TOKEN: 'from-the-caller', PRELIVE_API_BASE_URL: 'http://127.0.0.1:9/quran-reflect' };
+  // A developer's .env, where the child would read it (its working directory).
+  const home = tempDir('dotenv');
+  fs.writeFileSync(path.join(home, '.env'), Object.entries(planted).map(([k, v]) => `${k}=${v}`).join('\n'));
   const before = Object.fromEntries(Object.keys(planted).map((k) => [k, process.env[k]]));
   Object.assign(process.env, planted);
+  let inherited: SuiteRun;
   try {
-    const run = await runSuite('hermetic-child', ['--project=prelive', '--list']);
-    expect(run.code, run.stdout + run.stderr).toBe(2);
-    expect(run.stderr).toContain('The prelive environment is not configured');
+    inherited = await runSuite('hermetic-inherited', ['--project=prelive', '--list']);
   } finally {
     for (const [k, v] of Object.entries(before)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+  const dotenv = await runSuite('hermetic-dotenv', ['--project=prelive', '--list'], {}, { cwd: home });
+  for (const [name, run] of Object.entries({ inherited, dotenv })) {
+    expect(run.code, `${name}: ${run.stdout}${run.stderr}`).toBe(2);
+    expect(run.stderr, name).toContain('The prelive environment is not configured');
   }
 });
 
@@ -62,7 +69,7 @@ test('production without PRODUCTION_ALLOW_WRITES creates nothing: write tests sk
   try {
     const run = await runSuite('footprint-production-readonly', ['--project=production'], {
       ...pointAt('PRODUCTION', server.origin, { clientId: grant.clientId, accessToken: api.issueAccessToken(grant) }),
-      PRODUCTION_ALLOW_WRITES: undefined, QR_AUTH_DIR: tempDir('auth'),
+      PRODUCTION_ALLOW_WRITES: undefined,
     });
     const tests = run.report!.tests.filter((t) => t.projectName === 'production');
     expect(run.code, run.stdout.slice(-800)).toBe(0);
@@ -118,7 +125,7 @@ test('production with PRODUCTION_ALLOW_WRITES: private, recognisable groups; the
   try {
     const env = (origin: string, api: typeof good) => ({
       ...pointAt('PRODUCTION', origin, { clientId: grant.clientId, accessToken: api.issueAccessToken(grant) }),
-      PRODUCTION_ALLOW_WRITES: 'true', QR_AUTH_DIR: tempDir('auth'),
+      PRODUCTION_ALLOW_WRITES: 'true',
     });
     const [run, failing] = await Promise.all([
       runSuite('footprint-production-writes', ['--project=production'], env(goodAt.origin, good)),

@@ -4,8 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from './scan';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const RESULTS = path.join(ROOT, 'selfcheck-results');
@@ -25,8 +25,11 @@ export type SuiteRun = {
 export type JsonTest = { title: string; tags: string[]; projectName: string; status: string; errors: string[]; annotations: { type: string; description?: string }[] };
 export type JsonReport = { stats: { expected: number; unexpected: number; skipped: number; flaky: number }; tests: JsonTest[] };
 
-/** Runs `playwright test <args>` with extra environment; `name` is the folder under selfcheck-results/. */
-export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 240_000): Promise<SuiteRun> {
+/**
+ * Runs `playwright test <args>` with extra environment; `name` is the folder under selfcheck-results/.
+ * `cwd` (default: the project root) is where a `.env` would be read from, were it not off.
+ */
+export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = {}, o: { cwd?: string; timeoutMs?: number } = {}): Promise<SuiteRun> {
   const base = path.join(RESULTS, name);
   fs.rmSync(base, { recursive: true, force: true });
   const outputDir = path.join(base, 'test-results');
@@ -36,13 +39,13 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args], {
-      cwd: ROOT,
+      cwd: o.cwd ?? ROOT,
       env: {
         ...hermetic(process.env),
         // Never the developer's .env, nor the real .auth/: a self-test must not reach a live
         // environment or spend (rotate) a real refresh token. Callers that need them pass them.
         QR_DOTENV: 'off',
-        QR_AUTH_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qr-auth-')),
+        QR_AUTH_DIR: tempDir('auth'),
         // A run of its own (hermetic: new run id and seed). When the caller is itself a
         // Playwright worker (a self-test), its worker variables must not reach the child: the
         // child's config would take itself for a worker and skip its start-up validation.
@@ -63,7 +66,7 @@ export function runSuite(name: string, args: string[], env: NodeJS.ProcessEnv = 
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 240_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - started, outputDir, reportDir, report: readJson(jsonFile) });

@@ -13,7 +13,7 @@ import { LEDGER_FILE, LedgerEntry } from '../fixtures/ledger';
 import { signJwt } from '../reference-api/jwt';
 import { createReferenceApi, listen } from '../reference-api/server';
 import { runSuite, type SuiteRun } from './harness';
-import { occurrences, pointAt, scanRun, tempDir, type Secret } from './scan';
+import { occurrences, pointAt, scanRun, type Secret } from './scan';
 
 const ledgerOf = (run: SuiteRun): LedgerEntry[] => LedgerEntry.array().parse(JSON.parse(fs.readFileSync(path.join(run.outputDir, LEDGER_FILE), 'utf8')));
 const errorsOf = (run: SuiteRun) => (run.report?.tests ?? []).flatMap((t) => t.errors);
@@ -42,7 +42,7 @@ async function tinyServer(answer: ((res: http.ServerResponse) => void) | 'hang')
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
-const localAt = (origin: string) => ({ ...pointAt('LOCAL', origin, { clientId: 'resilience', accessToken: someJwt() }), QR_AUTH_DIR: tempDir('auth') });
+const localAt = (origin: string) => pointAt('LOCAL', origin, { clientId: 'resilience', accessToken: someJwt() });
 
 test('429: retried after Retry-After within bounds (rate-limited variant passes; an API that always answers 429 fails fast, clearly)', async () => {
   const tooMany = (retryAfter: string) => tinyServer((res) => { res.writeHead(429, { 'retry-after': retryAfter, 'content-type': 'application/json' }); res.end('{"message":"Too Many Requests"}'); });
@@ -51,7 +51,7 @@ test('429: retried after Retry-After within bounds (rate-limited variant passes;
   const slowly = await tooMany('8');
   try {
     const [variant, limited, patient] = await Promise.all([
-      runSuite('resilience-rate-limited', ['--project=local'], { QR_REFERENCE_VARIANT: 'rate-limited', QR_AUTH_DIR: tempDir('auth') }),
+      runSuite('resilience-rate-limited', ['--project=local'], { QR_REFERENCE_VARIANT: 'rate-limited' }),
       runSuite('resilience-always-429', ['--project=local'], { ...localAt(always.origin), QR_WORKERS: '1' }),
       runSuite('resilience-429-long-waits', ['--project=local'], { ...localAt(slowly.origin), QR_WORKERS: '1' }),
     ]);
@@ -87,7 +87,7 @@ test('an API that does not answer: the run ends in bounded time, with one messag
   try {
     // Default settings: QR_REQUEST_TIMEOUT_MS 15000, 2 workers.
     const [createHangs, everything] = await Promise.all([
-      runSuite('resilience-create-hangs', ['--project=local'], { QR_REFERENCE_FAULT: 'create-hangs', QR_REQUEST_TIMEOUT_MS: undefined, QR_AUTH_DIR: tempDir('auth') }),
+      runSuite('resilience-create-hangs', ['--project=local'], { QR_REFERENCE_FAULT: 'create-hangs', QR_REQUEST_TIMEOUT_MS: undefined }),
       runSuite('resilience-all-hang', ['--project=local'], { ...localAt(silent.origin), QR_REQUEST_TIMEOUT_MS: undefined }),
     ]);
     for (const [name, run] of Object.entries({ createHangs, everything })) {
@@ -136,8 +136,8 @@ test('the token endpoint refusing (invalid_grant, invalid_client) stops the run 
     const unknown = `rt_unknown${Date.now()}abcdefghijklmnop`;
     const wrongSecret = `wrong-secret-${Date.now()}`;
     const [grantRun, clientRun] = await Promise.all([
-      runSuite('resilience-invalid-grant', ['--project=prelive'], { ...pointAt('PRELIVE', server.origin, { clientId, clientSecret, refreshToken: unknown }), QR_AUTH_DIR: tempDir('auth') }),
-      runSuite('resilience-invalid-client', ['--project=prelive'], { ...pointAt('PRELIVE', server.origin, { clientId, clientSecret: wrongSecret, refreshToken: valid }), QR_AUTH_DIR: tempDir('auth') }),
+      runSuite('resilience-invalid-grant', ['--project=prelive'], pointAt('PRELIVE', server.origin, { clientId, clientSecret, refreshToken: unknown })),
+      runSuite('resilience-invalid-client', ['--project=prelive'], pointAt('PRELIVE', server.origin, { clientId, clientSecret: wrongSecret, refreshToken: valid })),
     ]);
     const cases = [
       { name: 'invalid_grant', run: grantRun, renew: 'Renew PRELIVE_REFRESH_TOKEN' },
@@ -165,7 +165,7 @@ test('the token endpoint refusing (invalid_grant, invalid_client) stops the run 
 });
 
 test('a misconfigured variable names itself: --project=prelive exits at once, non-zero', async () => {
-  const base = { PRELIVE_CLIENT_ID: 'c', PRELIVE_ACCESS_TOKEN: someJwt(), QR_AUTH_DIR: tempDir('auth') };
+  const base = { PRELIVE_CLIENT_ID: 'c', PRELIVE_ACCESS_TOKEN: someJwt() };
   const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
     ['not a URL', { ...base, PRELIVE_API_BASE_URL: 'apis-prelive.quran.foundation/quran-reflect' }, /PRELIVE_API_BASE_URL is not an http\(s\) URL/],
     ['empty', { ...base, PRELIVE_OAUTH_BASE_URL: '' }, /PRELIVE_OAUTH_BASE_URL is set but empty/],
@@ -196,9 +196,9 @@ test('parallel-safe: --repeat-each=2 on 2 workers, and two runs at once against 
   const api = createReferenceApi({ clients: {} });
   const server = await listen(api);
   try {
-    const shared = () => ({ ...pointAt('LOCAL', server.origin, { clientId: 'shared', accessToken: api.issueAccessToken({ sub: 'user-shared', clientId: 'shared', scope: 'room' }) }), QR_AUTH_DIR: tempDir('auth') });
+    const shared = () => pointAt('LOCAL', server.origin, { clientId: 'shared', accessToken: api.issueAccessToken({ sub: 'user-shared', clientId: 'shared', scope: 'room' }) });
     const [repeated, first, second] = await Promise.all([
-      runSuite('parallel-repeat-each', ['--project=local', '--repeat-each=2', '--workers=2'], { QR_AUTH_DIR: tempDir('auth') }),
+      runSuite('parallel-repeat-each', ['--project=local', '--repeat-each=2', '--workers=2']),
       runSuite('parallel-run-a', ['--project=local'], { ...shared(), QR_WORKERS: '1' }),
       runSuite('parallel-run-b', ['--project=local'], { ...shared(), QR_WORKERS: '1' }),
     ]);

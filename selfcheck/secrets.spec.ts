@@ -96,12 +96,12 @@ test('remote-style runs (access token, refresh token and client secret set) agai
       // prelive, everything configured: the access token is used, the others must not leak either.
       runSuite('secrets-remote-hang', ['--project=prelive', '--grep', '@smoke'], {
         ...pointAt('PRELIVE', hangAt.origin, { clientId, clientSecret, accessToken: hangApi.issueAccessToken(grant), refreshToken: hangApi.issueRefreshToken(grant) }),
-        QR_REQUEST_TIMEOUT_MS: '2000', QR_AUTH_DIR: tempDir('auth'), QR_WORKERS: '1',
+        QR_REQUEST_TIMEOUT_MS: '2000', QR_WORKERS: '1',
       }),
       // production with writes, refresh token only: the exchange runs, its rotated token is stored.
       runSuite('secrets-remote-drop', ['--project=production', '--grep', '@smoke'], {
         ...pointAt('PRODUCTION', dropAt.origin, { clientId, clientSecret, refreshToken: dropApi.issueRefreshToken(grant) }),
-        PRODUCTION_ALLOW_WRITES: 'true', QR_AUTH_DIR: tempDir('auth'), QR_WORKERS: '1',
+        PRODUCTION_ALLOW_WRITES: 'true', QR_WORKERS: '1',
       }),
     ]);
     const secrets: Secret[] = [clientSecret, ...issued].map((value, i) => ({ label: `${kindOf(value)} #${i}`, value }));
