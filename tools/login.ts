@@ -217,8 +217,8 @@ async function preflight(url: string, s: LoginSettings, c: Command, redirectUri:
   const fix: Record<string, string> = {
     invalid_request:
       `The redirect URI is not registered for this client. Register exactly\n  ${redirectUri}\n` +
-      `as a redirect URI of the OAuth2 client ${s.clientId} (${upper}_CLIENT_ID) on ${s.oauthBaseUrl}, ` +
-      `or run with --port <port> (or QR_LOGIN_PORT) to use http://127.0.0.1:<port>/callback if that one is registered.`,
+      `as a redirect URI of the OAuth2 client ${s.clientId} (${upper}_CLIENT_ID) on ${s.oauthBaseUrl},\n` +
+      'or run with --port <port> (or QR_LOGIN_PORT) if http://127.0.0.1:<port>/callback is registered already.',
     invalid_client: `The OAuth2 server does not know the client ${s.clientId}: check ${upper}_CLIENT_ID.`,
     unauthorized_client: `The client ${s.clientId} may not use the authorization-code flow: ask for it to be enabled.`,
     invalid_scope: `The client ${s.clientId} may not ask for "${c.scope}": ask for these scopes, or pass --scope.`,
