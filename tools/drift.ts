@@ -17,6 +17,7 @@ import {
   formatDifference,
   parseDefinitionText,
   parseExpectedDrift,
+  type ExpectedDrift,
   type Fetched,
 } from '../fixtures/drift';
 
@@ -72,7 +73,10 @@ export async function loadDefinition(source: string, timeoutMs: number): Promise
   try {
     text = fs.readFileSync(source, 'utf8');
   } catch (e) {
-    return { ok: false, reason: `${source} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+    return {
+      ok: false,
+      reason: `${source} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    };
   }
   try {
     return { ok: true, definition: parseDefinitionText(text) };
@@ -82,8 +86,11 @@ export async function loadDefinition(source: string, timeoutMs: number): Promise
 }
 
 /** The expected lines for the environment, or an outcome saying why the list cannot be used. */
-function readExpected(file: string, environment: string | undefined): { environment: string; lines: string[] } | Outcome {
-  let list;
+function readExpected(
+  file: string,
+  environment: string | undefined,
+): { environment: string; lines: string[] } | Outcome {
+  let list: ExpectedDrift;
   try {
     list = parseExpectedDrift(JSON.parse(fs.readFileSync(file, 'utf8')), file);
   } catch (e) {
@@ -91,7 +98,10 @@ function readExpected(file: string, environment: string | undefined): { environm
   }
   const env = environment ?? (list.length === 1 ? list[0].environment : undefined);
   if (!env)
-    return fail(`${file} records several environments (${list.map((e) => e.environment).join(', ')}): name one with --environment`);
+    return fail(
+      `${file} records several environments (${list.map((e) => e.environment).join(', ')}): ` +
+        'name one with --environment',
+    );
   return { environment: env, lines: expectedFor(list, env) };
 }
 
@@ -103,7 +113,7 @@ export async function runDrift(argv: string[]): Promise<Outcome> {
   if (expected && 'code' in expected) return expected;
   const loaded = await loadDefinition(args.definition, args['timeout-ms']);
   if (!loaded.ok) return fail(loaded.reason);
-  let drift;
+  let drift: Awaited<ReturnType<typeof driftOf>>;
   try {
     drift = await driftOf(loaded.definition);
   } catch (e) {
@@ -113,7 +123,11 @@ export async function runDrift(argv: string[]): Promise<Outcome> {
   const err = args.notes ? drift.notes.map((n) => `note: ${n}`) : [];
   if (!expected) {
     if (!drift.differences.length)
-      return { code: 0, out: [`fixtures/schemas.ts and ${args.definition} agree (create body, 201 body, statuses, room profile).`], err };
+      return {
+        code: 0,
+        out: [`fixtures/schemas.ts and ${args.definition} agree (create body, 201 body, statuses, room profile).`],
+        err,
+      };
     const n = drift.differences.length;
     return {
       code: 1,
@@ -125,7 +139,8 @@ export async function runDrift(argv: string[]): Promise<Outcome> {
   if (!unexpected.length && !missing.length) {
     const n = drift.differences.length;
     const line = n
-      ? `fixtures/schemas.ts and ${args.definition} differ only as recorded for ${expected.environment} in ${args.expected} (${n}).`
+      ? `fixtures/schemas.ts and ${args.definition} differ only as recorded for ${expected.environment} ` +
+        `in ${args.expected} (${n}).`
       : `fixtures/schemas.ts and ${args.definition} agree, as ${args.expected} expects for ${expected.environment}.`;
     return { code: 0, out: [line], err };
   }
@@ -135,7 +150,10 @@ export async function runDrift(argv: string[]): Promise<Outcome> {
       ...unexpected.map((d) => `unexpected: ${formatDifference(d)}`),
       ...missing.map((line) => `expected but not found: ${line}`),
     ],
-    err: [...err, `The drift against ${args.definition} is not what ${args.expected} records for ${expected.environment}.`],
+    err: [
+      ...err,
+      `The drift against ${args.definition} is not what ${args.expected} records for ${expected.environment}.`,
+    ],
   };
 }
 

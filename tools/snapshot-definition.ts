@@ -77,7 +77,10 @@ function usedComponents(doc: Json, start: unknown): Record<string, Json> {
   const components = isObject(doc.components) ? doc.components : {};
   const used: Record<string, Json> = {};
   const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
     if (!isObject(node)) return;
     const m = typeof node.$ref === 'string' ? /^#\/components\/([^/]+)\/([^/]+)$/.exec(node.$ref) : null;
     if (m) {
@@ -85,14 +88,15 @@ function usedComponents(doc: Json, start: unknown): Record<string, Json> {
       const source = isObject(components[kind]) ? components[kind][name] : undefined;
       if (source !== undefined && !(isObject(used[kind]) && name in used[kind])) {
         const cleaned = (CLEANERS[kind] ?? cleanObject)(source);
-        (used[kind] ??= {})[name] = cleaned;
+        used[kind] = { ...used[kind], [name]: cleaned };
         visit(cleaned);
       }
     }
     Object.values(node).forEach(visit);
   };
   visit(start);
-  for (const kind of Object.keys(used)) used[kind] = Object.fromEntries(Object.entries(used[kind]).sort(([a], [b]) => a.localeCompare(b)));
+  for (const kind of Object.keys(used))
+    used[kind] = Object.fromEntries(Object.entries(used[kind]).sort(([a], [b]) => a.localeCompare(b)));
   return used;
 }
 
@@ -115,7 +119,9 @@ export function snapshotDefinition(doc: unknown, source: Source): Json {
     paths[o.path] = { ...(paths[o.path] as Json), ...shared, [o.method]: cleanOperation(o.operation) };
   }
   const components = isObject(def.components) ? def.components : {};
-  const securitySchemes = isObject(components.securitySchemes) ? mapValues(components.securitySchemes, cleanObject) : undefined;
+  const securitySchemes = isObject(components.securitySchemes)
+    ? mapValues(components.securitySchemes, cleanObject)
+    : undefined;
   const info = isObject(def.info) ? def.info : {};
   return {
     openapi: def.openapi,
@@ -127,35 +133,51 @@ export function snapshotDefinition(doc: unknown, source: Source): Json {
   };
 }
 
+const USAGE =
+  'usage: npx tsx tools/snapshot-definition.ts --definition <file|URL> --out <file> ' +
+  '[--source <URL>] [--date YYYY-MM-DD]';
+
 const Args = z
   .object({
     definition: z.string({ error: '--definition <file|URL> is required' }).min(1),
     out: z.string({ error: '--out <file> is required' }).min(1),
-    source: z.url({ protocol: /^https?$/, error: '--source must be the http(s) URL the definition was published at' }).optional(),
+    source: z
+      .url({ protocol: /^https?$/, error: '--source must be the http(s) URL the definition was published at' })
+      .optional(),
     date: z.iso.date({ error: '--date must be a date YYYY-MM-DD' }).optional(),
   })
   .refine((a) => a.source || /^https?:\/\//i.test(a.definition), {
     message: '--source <URL> is required when --definition is a file: name where it was published',
   });
 
-async function main(argv: string[]): Promise<number> {
-  let parsed;
+type Args = z.infer<typeof Args>;
+
+/** The arguments, or the lines saying what is wrong with them. */
+function readArgs(argv: string[]): Args | string[] {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { definition: { type: 'string' }, out: { type: 'string' }, source: { type: 'string' }, date: { type: 'string' } },
+      options: {
+        definition: { type: 'string' },
+        out: { type: 'string' },
+        source: { type: 'string' },
+        date: { type: 'string' },
+      },
       strict: true,
     });
-    parsed = Args.safeParse(values);
+    const parsed = Args.safeParse(values);
+    return parsed.success ? parsed.data : parsed.error.issues.map((i) => i.message);
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
+    return [(e as Error).message];
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const a = readArgs(argv);
+  if (Array.isArray(a)) {
+    for (const line of [...a, USAGE]) process.stderr.write(`${line}\n`);
     return 2;
   }
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) process.stderr.write(`${i.message}\n`);
-    return 2;
-  }
-  const a = parsed.data;
   const loaded = await loadDefinition(a.definition, 15_000);
   if (!loaded.ok) {
     process.stderr.write(`${loaded.reason}\n`);
@@ -163,7 +185,10 @@ async function main(argv: string[]): Promise<number> {
   }
   let snapshot: Json;
   try {
-    snapshot = snapshotDefinition(loaded.definition, sourceOf(a.source ?? a.definition, a.date ?? new Date().toISOString().slice(0, 10)));
+    snapshot = snapshotDefinition(
+      loaded.definition,
+      sourceOf(a.source ?? a.definition, a.date ?? new Date().toISOString().slice(0, 10)),
+    );
   } catch (e) {
     if (!(e instanceof DefinitionError)) throw e;
     process.stderr.write(`${a.definition} ${e.message}\n`);
@@ -171,7 +196,9 @@ async function main(argv: string[]): Promise<number> {
   }
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
   fs.writeFileSync(a.out, `${JSON.stringify(snapshot, null, 2)}\n`);
-  process.stdout.write(`${a.out}: ${Object.keys(snapshot.paths as Json).length} paths, from ${a.source ?? a.definition}\n`);
+  process.stdout.write(
+    `${a.out}: ${Object.keys(snapshot.paths as Json).length} paths, from ${a.source ?? a.definition}\n`,
+  );
   return 0;
 }
 
