@@ -1,4 +1,4 @@
-import type { AuthMode } from '../fixtures/auth-proxy';
+import type { AuthMode } from '../fixtures/proxy/credentials';
 import { tagOf as t, type ClauseId } from '../fixtures/clauses';
 import { leftNoTrace, refused, rejectedWith } from '../fixtures/checks';
 import { test } from '../fixtures/test';
