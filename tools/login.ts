@@ -468,9 +468,10 @@ function nextSteps(c: Command, file: string, answer: TokenAnswer): void {
   say('For CI, set these secrets (values are never printed here):');
   say(`  ${upper}_CLIENT_ID, ${upper}_CLIENT_SECRET, and ${upper}_REFRESH_TOKEN`);
   say(`  (or instead of the refresh token, an access token minted per job: ${upper}_ACCESS_TOKEN)`);
-  say(`  a refresh token for CI: npm run login -- ${c.environment} --show-refresh-token, then delete ${file}`);
+  say(`  a refresh token for CI: a login of its own, npm run login -- ${c.environment} --show-refresh-token;`);
+  say(`  then delete ${file} and log in again for this machine.`);
   say('Warning: a refresh token given to CI must not also be used here. Refresh tokens rotate (one exchange each):');
-  say('  whichever uses it first locks the other out (invalid_grant). Log in once for CI and once for this machine.');
+  say('  whichever uses it second is refused (invalid_grant).');
 }
 
 // ---- main ---------------------------------------------------------------------------------------
