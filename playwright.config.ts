@@ -48,11 +48,11 @@ const running = environments.filter((e) => e === 'local' || status(e).status ===
 const notConfigured = Object.fromEntries(
   environments.flatMap((e) => {
     const s = status(e);
-    return s.status === 'not-configured' ? [[e, s.reason]] : [];
+    return e !== 'local' && s.status === 'not-configured' ? [[e, s.reason]] : [];
   }),
 );
 if (isRunner && !merging && !asked.length)
-  for (const [e, reason] of Object.entries(notConfigured)) if (e !== 'local') console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
+  for (const [e, reason] of Object.entries(notConfigured)) console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
 
 const outputDir = suite.QR_OUTPUT_DIR;
 const summary: SummaryOptions = { outputDir, notConfigured };

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { parse } from 'yaml';
-import { environments, variableHelp } from '../fixtures/env';
+import { environmentVariables, environments } from '../fixtures/settings';
 import { tempDir } from './scan';
 
 const root = path.join(__dirname, '..');
@@ -229,7 +229,7 @@ test('no browser install, every secret a variable the suite reads, no expression
   expect(code.split('\n').filter((l) => /playwright\s+install|install-deps/i.test(l))).toEqual([]);
   const secrets = [...code.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1]);
   const live = environments.filter((e) => e !== 'local');
-  const known = live.flatMap((e) => Object.keys(variableHelp).map((k) => `${e.toUpperCase()}_${k}`));
+  const known = live.flatMap((e) => Object.keys(environmentVariables).map((k) => `${e.toUpperCase()}_${k}`));
   expect([...new Set(secrets)].filter((s) => !known.includes(s))).toEqual([]);
   // Every variable of both live environments can be given.
   expect(known.filter((k) => !secrets.includes(k))).toEqual([]);

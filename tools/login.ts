@@ -14,9 +14,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { documentedHosts } from '../fixtures/env';
+import { documentedHosts, readClientSettings } from '../fixtures/settings';
 import type { Response } from 'undici';
-import { outboundFetch, viaProxy } from '../fixtures/outbound';
+import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/outbound';
 
 const DEFAULT_PORT = 8976;
 const DEFAULT_SCOPE = 'openid offline_access room';
@@ -100,39 +100,15 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Parsed<Command> {
 
 type LoginSettings = { clientId: string; clientSecret: string; oauthBaseUrl: string; authDir: string };
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol), 'is not an http(s) URL')
-  .transform((s) => s.replace(/\/+$/, ''));
-const required = z.string({ error: 'is missing' }).trim().min(1, 'is set but empty');
-
 /** Real environment variables win over .env; self-tests turn it off (QR_DOTENV=off), as for the suite. */
 function loadDotenv(source: NodeJS.ProcessEnv): void {
   if (source.QR_DOTENV !== 'off') dotenv.config({ quiet: true, processEnv: source });
 }
 
-/** What login needs from the environment, every problem listed, none thrown. */
+/** What login needs from the environment (fixtures/settings.ts), every problem listed, none thrown. */
 function readLoginSettings(name: Env, source: NodeJS.ProcessEnv): Parsed<LoginSettings> {
-  const v = (key: string) => `${name.toUpperCase()}_${key}`;
-  const schema = z.object({
-    [v('CLIENT_ID')]: required,
-    [v('CLIENT_SECRET')]: required,
-    [v('OAUTH_BASE_URL')]: httpUrl.default(documentedHosts[name].oauth),
-  });
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`) };
-  const d = parsed.data as Record<string, string>;
-  const authDir = source.QR_AUTH_DIR ? path.resolve(source.QR_AUTH_DIR) : path.resolve(__dirname, '..', '.auth');
-  return {
-    value: {
-      clientId: d[v('CLIENT_ID')],
-      clientSecret: d[v('CLIENT_SECRET')],
-      oauthBaseUrl: d[v('OAUTH_BASE_URL')],
-      authDir,
-    },
-    problems: [],
-  };
+  const { value, problems } = readClientSettings(name, source);
+  return value ? { value, problems } : { problems };
 }
 
 /** The command and the settings, or one message listing every problem of both. */
@@ -354,14 +330,13 @@ type CodeGrant = { code: string; redirectUri: string; verifier: string };
 
 async function exchangeCode(s: LoginSettings, c: Command, o: CodeGrant): Promise<TokenAnswer> {
   const endpoint = `${s.oauthBaseUrl}/oauth2/token`;
-  // RFC 6749 2.3.1: id and secret are form-encoded before Basic encoding.
-  const basic = Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`);
+
   let response;
   try {
     response = await outboundFetch(endpoint, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${basic.toString('base64')}`,
+        authorization: clientBasicAuth(s.clientId, s.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
