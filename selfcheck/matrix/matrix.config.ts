@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { suiteSettings } from '../../fixtures/settings';
 import { faultNames, faults, variantNames } from '../../reference-api/faults';
 
 /**
@@ -29,7 +30,7 @@ const servers = [
   ...variantNames.map((v) => ({ name: `variant:${v}`, reference: `variant/${v}` })),
   ...faultNames.map((f) => ({ name: `fault:${f}`, reference: `fault/${f}`, role: 'fault' as const, clause: faults[f].clause })),
 ];
-const only = process.env.QR_MATRIX_ONLY?.split(',').map((s) => s.trim());
+const only = suiteSettings().QR_MATRIX_ONLY?.split(',').map((s) => s.trim());
 process.env.QR_MATRIX_SERVERS = JSON.stringify(only ? servers.filter((s) => only.some((o) => s.name === o || s.name.endsWith(`:${o}`))) : servers);
 
 export default defineConfig<{}, { environment: 'local' }>({
@@ -38,7 +39,7 @@ export default defineConfig<{}, { environment: 'local' }>({
   fullyParallel: true,
   retries: 0,
   // Servers that answer slowly or rate-limit leave a worker waiting: more workers than cores fill the waits.
-  workers: Number(process.env.QR_MATRIX_WORKERS) || 4,
+  workers: suiteSettings().QR_MATRIX_WORKERS,
   timeout: 30_000,
   globalSetup: '../../fixtures/global-setup.ts',
   reporter: [[process.env.CI ? 'dot' : 'line'], ['./matrix-reporter.ts']],
