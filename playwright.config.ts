@@ -55,7 +55,7 @@ if (isRunner && !merging && !asked.length)
   for (const [e, reason] of Object.entries(notConfigured)) console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
 
 const outputDir = suite.QR_OUTPUT_DIR;
-const summary: SummaryOptions = { outputDir, notConfigured };
+const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured };
 
 export default defineConfig<{}, { environment: EnvironmentName }>({
   testDir: './tests',
