@@ -1,77 +1,405 @@
 /**
- * What a run costs, against the embedded reference API: wall time (median of N runs, one at a
- * time), HTTP requests the API received and groups it created (global-setup writes
- * `<outputDir>/reference-api-stats.json`), and the groups in the run's ledger
- * (`<outputDir>/created-groups.json`). Playwright's own start-up (`--list`) and a trivial run (one
- * test) are measured for comparison. Runs use the project's own reporters, as a user's run does.
- * Not part of `npm test`.
+ * What a run costs, against one embedded reference API started here (in-process, so its counts are
+ * read directly): Playwright's start-up alone (`--list`), a naive suite written from the design card
+ * (bench/naive), and the suite's smoke and full runs of the `prelive` project pointed at that API.
+ * Each is a child process with its own reporters, as a user runs it, made hermetic: no inherited
+ * PRELIVE_/PRODUCTION_/LOCAL_/QR_ variables, no .env, a temporary QR_AUTH_DIR and output folders.
+ * The cases are interleaved, one run at a time, N times each. Phases come from Playwright's own
+ * timings (bench/phases-reporter.ts, appended through PW_TEST_REPORTER). Not part of `npm test`.
  *
- *   npm run bench [-- --runs 5]
+ *   npm run bench [-- --runs 5] [--npm-test] [--only naive,full] [--workers 2] [--keep]
  */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runSuite } from '../selfcheck/harness';
+import { API_BASE_PATH, createReferenceApi, listen, type ReferenceApiStats } from '../reference-api/server';
+import type { Phases } from './phases-reporter';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js');
+const SUITE_CONFIG = path.join(ROOT, 'playwright.config.ts');
+const NAIVE_CONFIG = path.join(__dirname, 'naive', 'playwright.config.ts');
+const PHASES_REPORTER = path.join(__dirname, 'phases-reporter.ts');
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    'npm-test': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    workers: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const N = Math.max(1, Number(values.runs) || 5);
 
-type Case = { name: string; args: string[]; api: boolean };
-const cases: Case[] = [
-  { name: 'playwright start-up (`--list`)', args: ['--project=local', '--list'], api: false },
-  { name: 'trivial run (one test: `--project=local --grep @auth-missing`)', args: ['--project=local', '--grep', '@auth-missing'], api: true },
-  { name: 'smoke (`--project=local --grep @smoke`)', args: ['--project=local', '--grep', '@smoke'], api: true },
-  { name: 'full (`--project=local`)', args: ['--project=local'], api: true },
+type CaseName = 'start-up' | 'naive' | 'smoke' | 'full';
+type Case = { name: CaseName; label: string; config: string; args: string[]; api: boolean; suite: boolean };
+const allCases: Case[] = [
+  {
+    name: 'start-up',
+    label: 'start-up alone (`--project=prelive --list`)',
+    config: SUITE_CONFIG,
+    args: ['--project=prelive', '--list'],
+    api: false,
+    suite: true,
+  },
+  {
+    name: 'naive',
+    label: 'naive suite (bench/naive, 6 tests)',
+    config: NAIVE_CONFIG,
+    args: [],
+    api: true,
+    suite: false,
+  },
+  {
+    name: 'smoke',
+    label: 'smoke (`--project=prelive --grep @smoke`)',
+    config: SUITE_CONFIG,
+    args: ['--project=prelive', '--grep', '@smoke'],
+    api: true,
+    suite: true,
+  },
+  {
+    name: 'full',
+    label: 'full (`--project=prelive`)',
+    config: SUITE_CONFIG,
+    args: ['--project=prelive'],
+    api: true,
+    suite: true,
+  },
 ];
+const only = values.only?.split(',').map((s) => s.trim());
+const cases = only ? allCases.filter((c) => only.includes(c.name)) : allCases;
 
-type Sample = { ms: number; code: number | null; requests?: number; byRoute?: Record<string, number>; created?: number; ledger?: number; passed?: number };
+// ---- the machine -------------------------------------------------------------------------------
+
+/** CPU time in clock ticks: the whole machine busy, and this process with the children it waited for. */
+function cpuTicks(): { busy: number; own: number } {
+  try {
+    const [, ...f] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const busy = f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0);
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const g = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    return { busy, own: g[11] + g[12] + g[13] + g[14] };
+  } catch {
+    return { busy: Number.NaN, own: Number.NaN };
+  }
+}
+const TICKS_PER_SECOND = 100;
+
+/** Share of the machine's CPU that others used while `ms` elapsed: the noise of a sample. */
+function foreignShare(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeof cpuTicks>, ms: number): number {
+  const foreign = after.busy - before.busy - (after.own - before.own);
+  return Math.max(0, foreign / TICKS_PER_SECOND / (ms / 1000) / os.cpus().length);
+}
+
+// ---- a child run ---------------------------------------------------------------------------------
+
+/** The caller's environment without whatever points the suite somewhere or tunes it. */
+function hermetic(): NodeJS.ProcessEnv {
+  const dropped =
+    /^(PRELIVE|PRODUCTION|LOCAL|QR|PLAYWRIGHT|PW)_|^(TEST_WORKER_INDEX|TEST_PARALLEL_INDEX|GITHUB_STEP_SUMMARY)$/;
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped.test(k)));
+}
+
+/** `cpu`: CPU time (ms) of the child and everything it waited for, the bench's own API included. */
+type Spawned = {
+  code: number | null;
+  ms: number;
+  cpu: number;
+  started: number;
+  ended: number;
+  output: string;
+  noise: number;
+};
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Spawned> {
+  const before = cpuTicks();
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000);
+    child.on('close', (code) => {
+      const ended = Date.now();
+      const after = cpuTicks();
+      clearTimeout(timer);
+      const cpu = ((after.own - before.own) * 1000) / TICKS_PER_SECOND;
+      resolve({
+        code,
+        ms: ended - started,
+        cpu,
+        started,
+        ended,
+        output,
+        noise: foreignShare(before, after, ended - started),
+      });
+    });
+  });
+}
+
+type Sample = {
+  ms: number;
+  cpu: number;
+  code: number | null;
+  noise: number;
+  requests?: number;
+  byRoute?: Record<string, number>;
+  created?: number;
+  ledger?: number;
+  passed?: number;
+  phases?: Record<string, number>;
+};
+
+const readJson = (file: string) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined);
+
+function difference(after: ReferenceApiStats, before: ReferenceApiStats) {
+  const byRoute: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after.byRoute))
+    if (v - (before.byRoute[k] ?? 0)) byRoute[k] = v - (before.byRoute[k] ?? 0);
+  return { requests: after.requests - before.requests, byRoute, created: after.groupsCreated - before.groupsCreated };
+}
+
+/** The phases of a run from its timings (ms), each from the end of the one before. */
+function phasesOf(p: Phases, spawned: Spawned): Record<string, number> | undefined {
+  if (!p.configured || !p.tests.length) return undefined;
+  const tests = [...p.tests].sort((a, b) => a.start - b.start);
+  const first = tests[0];
+  const lastEnd = Math.max(...tests.map((t) => t.end));
+  const session = tests.flatMap((t) => t.fixtures).find((f) => f.title === 'Fixture "session"');
+  const firstFixtures = first.fixtures.length ? Math.max(...first.fixtures.map((f) => f.end)) - first.start : 0;
+  return {
+    'start-up (spawn to configured)': p.configured - spawned.started,
+    'global setup and test files loaded': p.began - p.configured,
+    'first worker ready (to first test begin)': first.start - p.began,
+    "first test's fixtures": firstFixtures,
+    'token exchange (session fixture)': session ? session.end - session.start : 0,
+    'tests (first begin to last end)': lastEnd - first.start,
+    'teardown (workers, global teardown)': p.runEnd - lastEnd,
+    'reports written (onEnd of the reporters)': p.reported - p.runEnd,
+    'exit (onExit to process end)': spawned.ended - p.reported,
+  };
+}
+
+// ---- the runs ------------------------------------------------------------------------------------
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const readJson = (file: string) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined);
 const same = (xs: (number | undefined)[]) => {
   const v = [...new Set(xs.map((x) => x ?? '?'))];
   return v.length === 1 ? String(v[0]) : `${v.join('/')} (varies)`;
 };
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const spread = (ms: number[]) => `${seconds(Math.min(...ms))}–${seconds(Math.max(...ms))}`;
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+
+/** The leaf scripts of `npm test`, in order: `npm run x && npm run y` chains expanded. */
+function npmTestChain(scripts: Record<string, string>, name = 'test', seen = new Set<string>()): string[] {
+  if (seen.has(name) || !scripts[name]) return [];
+  seen.add(name);
+  const parts = scripts[name].split('&&').map((s) => s.trim());
+  const nested = parts.map((p) => /^npm (?:run(?:-script)? (\S+)|(test))$/.exec(p));
+  if (nested.some((m) => !m)) return [name];
+  return nested.flatMap((m) => npmTestChain(scripts, m![1] ?? m![2], seen));
+}
 
 async function main() {
-  const results = new Map<Case, Sample[]>(cases.map((c) => [c, []]));
-  // Interleaved, one run at a time, so that a noisy moment does not land on a single case.
-  for (let i = 0; i < N; i++)
-    for (const c of cases) {
-      const run = await runSuite(`bench/${cases.indexOf(c)}-${i}`, c.args);
-      const stats = readJson(path.join(run.outputDir, 'reference-api-stats.json'));
-      const ledger = readJson(path.join(run.outputDir, 'created-groups.json')) as { status: string }[] | undefined;
-      const sample: Sample = {
-        ms: run.ms, code: run.code, requests: stats?.requests, byRoute: stats?.byRoute, created: stats?.groupsCreated,
-        ledger: ledger?.filter((e) => e.status === 'created').length ?? (c.api ? 0 : undefined),
-        passed: readJson(path.join(run.outputDir, 'results.json'))?.stats?.expected,
-      };
-      results.get(c)!.push(sample);
-      process.stderr.write(`${c.name} #${i + 1}: ${(run.ms / 1000).toFixed(2)} s, exit ${run.code}\n`);
-    }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-bench-'));
+  const clientId = 'bench-client';
+  const api = createReferenceApi({ clients: { [clientId]: `bench-secret-${randomBytes(12).toString('hex')}` } });
+  const { origin, close } = await listen(api);
+  // The drift section of a live run fetches the environment's definition: served here, from the snapshot.
+  const definition = fs.readFileSync(path.join(ROOT, 'contract', 'openapi', 'prelive.json'));
+  const docs = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(definition),
+  );
+  await new Promise<void>((resolve) => docs.listen(0, '127.0.0.1', resolve));
+  const openapiUrl = `http://127.0.0.1:${(docs.address() as AddressInfo).port}/prelive.json`;
 
-  const rows = cases.map((c) => {
-    const s = results.get(c)!;
+  const results = new Map<CaseName, Sample[]>(cases.map((c) => [c.name, []]));
+  const npmTest: { ms: Record<string, number>; codes: Record<string, number | null>; noise: number[] }[] = [];
+  const chain = values['npm-test']
+    ? npmTestChain(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts)
+    : [];
+
+  const envFor = (dir: string): NodeJS.ProcessEnv => {
+    const accessToken = api.issueAccessToken({ sub: 'user-bench', clientId, scope: 'room.create room.read' });
+    return {
+      ...hermetic(),
+      QR_DOTENV: 'off',
+      QR_AUTH_DIR: fs.mkdtempSync(path.join(dir, 'auth-')),
+      QR_OUTPUT_DIR: path.join(dir, 'test-results'),
+      QR_REPORT_DIR: path.join(dir, 'playwright-report'),
+      ...(values.workers ? { QR_WORKERS: values.workers } : {}),
+      FORCE_COLOR: '0',
+      PRELIVE_API_BASE_URL: `${origin}${API_BASE_PATH}`,
+      PRELIVE_OAUTH_BASE_URL: origin,
+      PRELIVE_CLIENT_ID: clientId,
+      PRELIVE_ACCESS_TOKEN: accessToken,
+      PRELIVE_OPENAPI_URL: openapiUrl,
+    };
+  };
+
+  for (let i = 0; i < N; i++) {
+    for (const c of cases) {
+      const dir = path.join(work, `${c.name}-${i}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const env = {
+        ...envFor(dir),
+        PW_TEST_REPORTER: PHASES_REPORTER,
+        BENCH_PHASES_FILE: path.join(dir, 'phases.json'),
+        PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'playwright-report'),
+      };
+      const output = c.suite ? [] : ['--output', path.join(dir, 'test-results')];
+      const before = structuredClone(api.stats);
+      const spawned = await run(process.execPath, [CLI, 'test', '-c', c.config, ...c.args, ...output], env);
+      const counts = difference(api.stats, before);
+      const phases = readJson(path.join(dir, 'phases.json')) as Phases | undefined;
+      const ledger = readJson(path.join(dir, 'test-results', 'created-groups.json')) as
+        | { status: string }[]
+        | undefined;
+      results.get(c.name)!.push({
+        ms: spawned.ms,
+        cpu: spawned.cpu,
+        code: spawned.code,
+        noise: spawned.noise,
+        ...(c.api ? { requests: counts.requests, byRoute: counts.byRoute, created: counts.created } : {}),
+        ledger: c.api && c.suite ? (ledger?.filter((e) => e.status === 'created').length ?? 0) : undefined,
+        passed: c.api ? phases?.tests.filter((t) => t.expected).length : undefined,
+        phases: phases && c.api ? phasesOf(phases, spawned) : undefined,
+      });
+      const noise = `others used ${(spawned.noise * 100).toFixed(0)}% of the CPU`;
+      process.stderr.write(
+        `${c.name} #${i + 1}: ${seconds(spawned.ms)} (CPU ${seconds(spawned.cpu)}), exit ${spawned.code}, ${noise}\n`,
+      );
+      if (spawned.code !== 0) process.stderr.write(`${spawned.output.slice(-3000)}\n`);
+    }
+    if (chain.length) {
+      const sample: (typeof npmTest)[number] = { ms: {}, codes: {}, noise: [] };
+      for (const script of chain) {
+        const dir = path.join(work, `npm-${script.replace(/\W+/g, '_')}-${i}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const hermeticEnv = Object.fromEntries(Object.entries(envFor(dir)).filter(([k]) => !k.startsWith('PRELIVE_')));
+        const spawned = await run('npm', ['run', '--silent', script], hermeticEnv);
+        sample.ms[script] = spawned.ms;
+        sample.codes[script] = spawned.code;
+        sample.noise.push(spawned.noise);
+        process.stderr.write(`npm run ${script} #${i + 1}: ${seconds(spawned.ms)}, exit ${spawned.code}\n`);
+        if (spawned.code !== 0) process.stderr.write(`${spawned.output.slice(-2000)}\n`);
+      }
+      npmTest.push(sample);
+    }
+  }
+  await close();
+  docs.close();
+  if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
+
+  console.log(report(results, npmTest, chain));
+  const failed = [...results.values()].some((s) => s.some((x) => x.code !== 0));
+  process.exit(failed ? 1 : 0);
+}
+
+function report(
+  results: Map<CaseName, Sample[]>,
+  npmTest: { ms: Record<string, number>; codes: Record<string, number | null>; noise: number[] }[],
+  chain: string[],
+) {
+  const lines: string[] = [];
+  const noiseAll = [...results.values()].flat().map((s) => s.noise);
+  lines.push(
+    `Benchmark: ${N} run(s) of each case, interleaved, one at a time, against one embedded reference API ` +
+      `(QR_WORKERS=${values.workers ?? 'default'}, ${os.cpus().length} cores). Others used ${
+        noiseAll.length
+          ? `${(median(noiseAll) * 100).toFixed(0)}% (median), at most ${(Math.max(...noiseAll) * 100).toFixed(0)}%`
+          : '-'
+      } of the machine's CPU during the runs.`,
+    '',
+  );
+  const columns = ['run', 'wall, median', 'min–max', 'CPU, median', 'API requests', 'by route'];
+  columns.push('groups created (API)', 'groups in ledger', 'tests passed', 'exit');
+  lines.push(row(columns), row(columns.map(() => '---')));
+  for (const c of cases) {
+    const s = results.get(c.name)!;
     const ms = s.map((x) => x.ms);
     const failed = s.filter((x) => x.code !== 0).length;
-    const routes = s[0].byRoute ? Object.entries(s[0].byRoute).map(([k, v]) => `${k} ${v}`).join(', ') : '-';
-    return `| ${c.name} | ${(median(ms) / 1000).toFixed(2)} s | ${(Math.min(...ms) / 1000).toFixed(2)}–${(Math.max(...ms) / 1000).toFixed(2)} s | ${
-      c.api ? same(s.map((x) => x.requests)) : '-'} | ${c.api ? routes : '-'} | ${c.api ? same(s.map((x) => x.created)) : '-'} | ${c.api ? same(s.map((x) => x.ledger)) : '-'} | ${
-      c.api ? same(s.map((x) => x.passed)) : '-'} | ${failed ? `${failed} of ${N} FAILED` : 'ok'} |`;
-  });
-  console.log(
-    [
-      `Benchmark: ${N} runs of each, one at a time, against the embedded reference API (QR_WORKERS=${process.env.QR_WORKERS ?? 'default'}).`,
+    const routes = (() => {
+      if (!c.api) return '-';
+      const keys = [...new Set(s.flatMap((x) => Object.keys(x.byRoute ?? {})))].sort();
+      return keys.map((k) => `${k} ${same(s.map((x) => x.byRoute?.[k] ?? 0))}`).join(', ') || '-';
+    })();
+    const cell = (xs: (number | undefined)[]) => (xs.every((x) => x === undefined) ? '-' : same(xs));
+    lines.push(
+      row([
+        c.label,
+        seconds(median(ms)),
+        spread(ms),
+        seconds(median(s.map((x) => x.cpu))),
+        cell(s.map((x) => x.requests)),
+        routes,
+        cell(s.map((x) => x.created)),
+        cell(s.map((x) => x.ledger)),
+        cell(s.map((x) => x.passed)),
+        failed ? `${failed} of ${N} FAILED` : 'ok',
+      ]),
+    );
+  }
+  const full = results.get('full');
+  const naive = results.get('naive');
+  if (full?.length && naive?.length) {
+    const ratio = median(full.map((x) => x.ms)) / median(naive.map((x) => x.ms));
+    lines.push('', `Full run / naive suite (medians): ${ratio.toFixed(2)}× (target: at most 1.5×).`);
+  }
+
+  const withPhases = cases.filter((c) => results.get(c.name)!.some((x) => x.phases));
+  if (withPhases.length) {
+    const names = Object.keys(results.get(withPhases[0].name)!.find((x) => x.phases)!.phases!);
+    lines.push(
       '',
-      '| run | wall, median | min–max | API requests | by route (first run) | groups created (API) | groups in ledger | tests passed | exit |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...rows,
-    ].join('\n'),
-  );
-  process.exit(rows.some((r) => r.includes('FAILED')) ? 1 : 0);
+      "Phases of a run (medians, ms; from Playwright's timings):",
+      '',
+      `| phase | ${withPhases.map((c) => c.name).join(' | ')} |`,
+      `| --- | ${withPhases.map(() => '---').join(' | ')} |`,
+    );
+    for (const n of names)
+      lines.push(
+        `| ${n} | ${withPhases
+          .map((c) => {
+            const xs = results.get(c.name)!.flatMap((x) => (x.phases ? [x.phases[n]] : []));
+            return xs.length ? String(Math.round(median(xs))) : '-';
+          })
+          .join(' | ')} |`,
+      );
+  }
+
+  if (chain.length && npmTest.length) {
+    lines.push(
+      '',
+      `Phases of \`npm test\` (each script of its chain, ${npmTest.length} run(s), medians):`,
+      '',
+      '| script | wall, median | min–max | exit |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const script of chain) {
+      const ms = npmTest.map((s) => s.ms[script]);
+      const bad = npmTest.filter((s) => s.codes[script] !== 0).length;
+      lines.push(row([script, seconds(median(ms)), spread(ms), bad ? `${bad} of ${npmTest.length} failed` : 'ok']));
+    }
+    const totals = npmTest.map((s) => Object.values(s.ms).reduce((a, b) => a + b, 0));
+    lines.push(row(['**total**', seconds(median(totals)), spread(totals), '']));
+  }
+  return lines.join('\n');
 }
 
 void main();
