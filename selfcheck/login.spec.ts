@@ -9,8 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { createReferenceApi, listen } from '../reference-api/server';
-import { ROOT } from './harness';
-import { tempDir } from './scan';
+import { ROOT, tempDir } from './fixtures';
 
 const CLIENT_ID = 'login-client';
 const CLIENT_SECRET = 'login-secret-5f0c9a7e21d4';

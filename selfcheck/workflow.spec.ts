@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { parse } from 'yaml';
 import { environmentVariables, environments } from '../fixtures/settings';
-import { tempDir } from './scan';
+import { tempDir } from './fixtures';
 
 const root = path.join(__dirname, '..');
 const text = fs.readFileSync(path.join(root, '.github', 'workflows', 'contract.yml'), 'utf8');

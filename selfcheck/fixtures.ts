@@ -1,0 +1,291 @@
+/**
+ * The self-tests' fixtures. `runSuite` runs the contract suite the way a user does (a child
+ * `playwright test`) and keeps everything it wrote in the test's output folder, as Playwright's own
+ * tests do with `runInlineTest`; `shareRun` does the same once per worker, for tests that read one
+ * run; `referenceApi` serves an in-process reference API for the length of a test.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base } from '@playwright/test';
+import type { AnnotationType } from '../fixtures/annotations';
+import { annotationsOf } from '../fixtures/annotations';
+import type { ClauseId } from '../fixtures/clauses';
+import { LEDGER_FILE, LedgerEntry } from '../fixtures/ledger';
+import type { EnvironmentVerdict } from '../fixtures/reporters/verdict';
+import { type EnvironmentName, readEnvironment, readSettings, type SuiteEnvironment } from '../fixtures/settings';
+import { API_BASE_PATH, createReferenceApi, listen, type ReferenceApiOptions } from '../reference-api/server';
+
+export const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js');
+
+/** A fresh owner-only folder under the system's temporary folder. */
+export function tempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `qr-${label}-`));
+}
+
+type Annotation = { type: string; description?: string };
+export type JsonTest = {
+  title: string;
+  file: string;
+  projectName: string;
+  tags: string[];
+  status: 'expected' | 'unexpected' | 'skipped' | 'flaky';
+  errors: string[];
+  annotations: Annotation[];
+};
+
+/** What a child run did: exit code, console, and the files it wrote, read on demand. */
+export class SuiteRun {
+  private parsed?: JsonTest[];
+
+  constructor(
+    /** The run's own folder: output, HTML report, JSON report. */
+    readonly dir: string,
+    readonly authDir: string,
+    readonly code: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+    readonly ms: number,
+  ) {}
+
+  get outputDir() {
+    return path.join(this.dir, 'test-results');
+  }
+
+  get reportDir() {
+    return path.join(this.dir, 'playwright-report');
+  }
+
+  get output() {
+    return `${this.stdout}\n${this.stderr}`;
+  }
+
+  /** The JSON report's tests, each with its last result; none when the run stopped before testing. */
+  get tests(): JsonTest[] {
+    this.parsed ??= readJsonReport(path.join(this.outputDir, 'results.json'));
+    return this.parsed;
+  }
+
+  testsWith(status: JsonTest['status']) {
+    return this.tests.filter((t) => t.status === status);
+  }
+
+  /** A file the run wrote to its output folder. */
+  read(name: string): string {
+    return fs.readFileSync(path.join(this.outputDir, name), 'utf8');
+  }
+
+  get summary() {
+    return this.read('contract-summary.md');
+  }
+
+  /** The summary's cells of a clause, one per environment that ran. */
+  cellsOf(clause: ClauseId): string[] {
+    const row = this.summary.split('\n').find((l) => l.startsWith(`| \`${clause}\` |`)) ?? '';
+    return row.split(' | ').slice(2).map((c) => c.replace(/\s*\|$/, '').trim());
+  }
+
+  get verdict(): { ok: boolean; status: string; environments: EnvironmentVerdict[] } {
+    return JSON.parse(this.read('contract-verdict.json'));
+  }
+
+  get ledger(): LedgerEntry[] {
+    return LedgerEntry.array().parse(JSON.parse(this.read(LEDGER_FILE)));
+  }
+
+  /** How many times `needle` occurs in the console. */
+  count(needle: string): number {
+    return this.output.split(needle).length - 1;
+  }
+
+  /** The typed annotations of a type, over every test of the run. */
+  annotations<T extends AnnotationType>(type: T) {
+    return this.tests.flatMap((t) => annotationsOf(t.annotations, type));
+  }
+
+  /** The last lines of the console, for an assertion's message. */
+  tail(chars = 1500) {
+    return this.output.slice(-chars);
+  }
+}
+
+function readJsonReport(file: string): JsonTest[] {
+  if (!fs.existsSync(file)) return [];
+  type Suite = { suites?: Suite[]; specs?: { title: string; file: string; tags?: string[]; tests: RawTest[] }[] };
+  type RawTest = { projectName: string; status: JsonTest['status']; annotations: Annotation[]; results: RawResult[] };
+  type RawResult = { errors?: { message?: string; value?: string }[]; annotations?: Annotation[] };
+  const tests: JsonTest[] = [];
+  const walk = (suite: Suite) => {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests) {
+        const last = t.results.at(-1);
+        tests.push({
+          title: spec.title,
+          file: spec.file,
+          projectName: t.projectName,
+          tags: (spec.tags ?? []).map((x) => (x.startsWith('@') ? x : `@${x}`)),
+          status: t.status,
+          errors: (last?.errors ?? []).map((e) => String(e.message ?? e.value ?? '')),
+          // Playwright may report a runtime annotation on the test and on its result: each once.
+          annotations: [...t.annotations, ...(last?.annotations ?? [])].filter(
+            (a, i, all) => all.findIndex((b) => b.type === a.type && b.description === a.description) === i,
+          ),
+        });
+      }
+    for (const s of suite.suites ?? []) walk(s);
+  };
+  walk(JSON.parse(fs.readFileSync(file, 'utf8')));
+  return tests;
+}
+
+export type RunOptions = {
+  /** The run's folder name, when a test makes several runs. */
+  name?: string;
+  /** Where a `.env` would be read from, were it not off. Default: the project root. */
+  cwd?: string;
+  timeoutMs?: number;
+  /** `merge-reports` instead of `test`. */
+  command?: 'test' | 'merge-reports';
+};
+
+/** What could point a child at an environment, tune it, or redirect its reports: only the caller's `env` sets these. */
+const INHERITED_NEVER = /^(PRELIVE|PRODUCTION|LOCAL|QR|PLAYWRIGHT|TEST_WORKER|TEST_PARALLEL)_|^(CI|GITHUB_STEP_SUMMARY)$/;
+
+/**
+ * The published definition a live environment's summary compares with is never fetched from here:
+ * the network beyond this machine is not the self-tests' to use. Refused at once, it is one line.
+ */
+const NO_DEFINITION = 'http://127.0.0.1:9/openapi.json';
+const offlineDefinitions = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(
+    ['PRELIVE', 'PRODUCTION']
+      .filter((p) => Object.entries(env).some(([k, v]) => k.startsWith(`${p}_`) && v !== undefined) && !(`${p}_OPENAPI_URL` in env))
+      .map((p) => [`${p}_OPENAPI_URL`, NO_DEFINITION]),
+  );
+
+/**
+ * Runs `playwright test <args>` (or `merge-reports`) in `dir`: hermetic, so that a self-test never
+ * reaches a live environment or spends a real refresh token. Nothing of the caller's suite
+ * variables is inherited, `.env` is off, refresh tokens and sessions go to a folder of the run's
+ * own, one worker unless `env` says otherwise. An `undefined` in `env` removes a variable.
+ */
+export function spawnSuite(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, o: RunOptions = {}) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const authDir = env.QR_AUTH_DIR ?? `${dir}-auth`;
+  fs.mkdirSync(authDir, { recursive: true, mode: 0o700 });
+  const started = Date.now();
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_NEVER.test(k)));
+  const child = spawn(process.execPath, [CLI, o.command ?? 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args], {
+    cwd: o.cwd ?? ROOT,
+    env: {
+      ...inherited,
+      QR_DOTENV: 'off',
+      QR_AUTH_DIR: authDir,
+      QR_WORKERS: '1',
+      QR_OUTPUT_DIR: path.join(dir, 'test-results'),
+      QR_REPORT_DIR: path.join(dir, 'playwright-report'),
+      // Wins over the config's `outputFile` of the json reporter, so `--reporter=json` writes there too.
+      PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(dir, 'test-results', 'results.json'),
+      FORCE_COLOR: '0',
+      ...offlineDefinitions(env),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 90_000);
+  return new Promise<SuiteRun>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(new SuiteRun(dir, authDir, code, stdout, stderr, Date.now() - started));
+    }),
+  );
+}
+
+type Credentials = { clientId: string; clientSecret?: string; accessToken?: string; refreshToken?: string };
+
+/** The variables that point an environment (`PRELIVE`, `PRODUCTION`, `LOCAL`) at an API served at `origin`. */
+export function pointAt(prefix: string, origin: string, c: Credentials): NodeJS.ProcessEnv {
+  return {
+    [`${prefix}_API_BASE_URL`]: `${origin}${API_BASE_PATH}`,
+    [`${prefix}_OAUTH_BASE_URL`]: origin,
+    [`${prefix}_CLIENT_ID`]: c.clientId,
+    [`${prefix}_CLIENT_SECRET`]: c.clientSecret,
+    [`${prefix}_ACCESS_TOKEN`]: c.accessToken,
+    [`${prefix}_REFRESH_TOKEN`]: c.refreshToken,
+  };
+}
+
+/** An environment as the fixtures get it, from `source` (default: a client and a token); QR_AUTH_DIR a fresh folder unless given. */
+export function environmentFor(name: EnvironmentName, source?: NodeJS.ProcessEnv): SuiteEnvironment {
+  const prefix = name.toUpperCase();
+  const given = source ?? { [`${prefix}_CLIENT_ID`]: 'qa-client', [`${prefix}_ACCESS_TOKEN`]: 'qa-token' };
+  const suite = readSettings({ QR_AUTH_DIR: given.QR_AUTH_DIR ?? tempDir('auth') }).settings!.suite;
+  const read = readEnvironment(name, given, suite);
+  if (read.status !== 'ok') throw new Error(`${name} is ${read.status}: ${JSON.stringify(read)}`);
+  return read.env;
+}
+
+export type ServedApi = ReturnType<typeof createReferenceApi> & { origin: string };
+
+type Fixtures = {
+  /** Runs the suite in a folder of this test's output (`options.name` tells several runs apart). */
+  runSuite: (args: string[], env?: NodeJS.ProcessEnv, options?: RunOptions) => Promise<SuiteRun>;
+  /** A reference API listening on loopback until the test ends. */
+  referenceApi: (options?: ReferenceApiOptions) => Promise<ServedApi>;
+};
+type WorkerFixtures = {
+  /** `runSuite` for a worker-scoped fixture: the run is made once per worker, under `name`. */
+  shareRun: (name: string, args: string[], env?: NodeJS.ProcessEnv, options?: RunOptions) => Promise<SuiteRun>;
+  /** `referenceApi` for a worker-scoped fixture: closed when the worker ends. */
+  shareReferenceApi: (options?: ReferenceApiOptions) => Promise<ServedApi>;
+};
+
+/** Serves reference APIs until `close`. */
+function servers() {
+  const open: (() => Promise<void>)[] = [];
+  return {
+    serve: async (options: ReferenceApiOptions = {}): Promise<ServedApi> => {
+      const api = createReferenceApi(options);
+      const { origin, close } = await listen(api);
+      open.push(close);
+      return Object.assign(api, { origin });
+    },
+    close: () => Promise.all(open.map((close) => close())),
+  };
+}
+
+export const test = base.extend<Fixtures, WorkerFixtures>({
+  runSuite: async ({}, use, testInfo) => {
+    let runs = 0;
+    await use((args, env, o = {}) => spawnSuite(testInfo.outputPath(o.name ?? `run-${++runs}`), args, env, o));
+  },
+  referenceApi: async ({}, use) => {
+    const s = servers();
+    await use(s.serve);
+    await s.close();
+  },
+  shareRun: [
+    async ({}, use, workerInfo) => {
+      const folder = path.join(workerInfo.project.outputDir, `shared-w${workerInfo.workerIndex}`);
+      await use((name, args, env, o) => spawnSuite(path.join(folder, name), args, env, o));
+    },
+    { scope: 'worker' },
+  ],
+  shareReferenceApi: [
+    async ({}, use) => {
+      const s = servers();
+      await use(s.serve);
+      await s.close();
+    },
+    { scope: 'worker' },
+  ],
+});
+
+export { expect } from '@playwright/test';
