@@ -1,0 +1,77 @@
+/**
+ * The request space (fixtures/request-space.ts, fixtures/groups.ts): the run's three groups are a
+ * covering design of the documented ways to make a group, production leaves out what it cannot
+ * have and says why, and the negative cases are generated per field from the request schema.
+ */
+import { expect, test } from '@playwright/test';
+import { z } from 'zod';
+import { groupFor, groupKeys, plans } from '../fixtures/groups';
+import { casesOf, fieldsOf, negativeCases, type PositiveCase, positiveCases } from '../fixtures/request-space';
+import { CreateGroupRequest } from '../fixtures/schemas';
+import { TestData } from '../fixtures/data';
+import { environmentFor } from './fixtures';
+
+const sample = new TestData(1, 'sample', 's');
+
+test('the three groups of a run cover every documented way of making a group', () => {
+  const prelive = environmentFor('prelive');
+  const uncovered = positiveCases().filter((c) => 'unavailable' in groupFor(c, prelive));
+  expect(uncovered).toEqual([]);
+  expect(positiveCases()).toEqual(expect.arrayContaining(['minimal body', 'public: omitted', 'public: true', 'public: false']));
+});
+
+test('no group of the run is redundant: each covers a case the others do not', () => {
+  const prelive = environmentFor('prelive');
+  const covered = (k: (typeof groupKeys)[number]) => casesOf(plans[k].body(sample, prelive));
+  for (const key of groupKeys) {
+    const others = new Set(groupKeys.filter((k) => k !== key).flatMap(covered));
+    expect(covered(key).filter((c) => !others.has(c)), key).not.toEqual([]);
+  }
+});
+
+test('in production, the cases that need public left out or true are unavailable, saying why', () => {
+  const production = environmentFor('production');
+  const unavailable = Object.fromEntries(
+    positiveCases().flatMap((c) => {
+      const covering = groupFor(c, production);
+      return 'unavailable' in covering ? [[c, covering.unavailable]] : [];
+    }),
+  );
+  const needsPublicOpen: PositiveCase[] = ['description: omitted', 'public: omitted', 'public: true', 'hideFollowJoinButton: omitted', 'minimal body'];
+  expect(Object.keys(unavailable).sort()).toEqual([...needsPublicOpen].sort());
+  for (const reason of Object.values(unavailable)) expect(reason).toMatch(/^production groups are .*public: false.*needs public left out or true/);
+});
+
+test('the negative cases hold every class of invalid value for each documented field', () => {
+  const titles = negativeCases().map((c) => `${c.title} -> ${c.clause}`);
+  const types = (field: string, kinds: string[]) => kinds.map((k) => `${field}: ${k} -> validation-types`);
+  const strings = ['null', 'a number', 'a boolean', 'a list', 'an object'];
+  const booleans = ['null', 'a string', 'a number', 'a list', 'an object'];
+  expect(titles.sort()).toEqual(
+    [
+      ...['name', 'url'].flatMap((f) => [`${f}: missing -> validation-required`, `${f}: empty -> validation-required`]),
+      'name: 51 characters, one over the limit -> limits-over-rejected',
+      'url: 51 characters, one over the limit -> limits-over-rejected',
+      'description: 201 characters, one over the limit -> limits-over-rejected',
+      ...['name', 'url', 'description'].flatMap((f) => types(f, strings)),
+      ...['public', 'hideFollowJoinButton'].flatMap((f) => types(f, booleans)),
+      ...['a JSON list of a valid body', 'a JSON string', 'a JSON number', 'a JSON boolean', 'JSON null'].map((b) => `the body: ${b} -> validation-types`),
+      'the body: not JSON -> validation-malformed',
+    ].sort(),
+  );
+});
+
+test('the negative cases are generated from the schema: a new field gets its own', () => {
+  const withTag = CreateGroupRequest.extend({ tag: z.string().meta({ minChars: 1, maxChars: 10 }) });
+  const titles = negativeCases(fieldsOf(withTag)).map((c) => c.title);
+  expect(titles.filter((t) => t.startsWith('tag: '))).toEqual([
+    'tag: missing',
+    'tag: null',
+    'tag: empty',
+    'tag: a number',
+    'tag: a boolean',
+    'tag: a list',
+    'tag: an object',
+    'tag: 11 characters, one over the limit',
+  ]);
+});

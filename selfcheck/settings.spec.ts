@@ -1,0 +1,155 @@
+/**
+ * The settings (fixtures/settings.ts), read from plain objects: every problem in one message, each
+ * naming its variable and showing its value unless it is a secret; "not configured" apart from
+ * "misconfigured"; and `.env.example` uncommented line by line never yields a wrong value.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import dotenv from 'dotenv';
+import { definitionUrlFor } from '../fixtures/drift';
+import {
+  documentedHosts,
+  type EnvironmentName,
+  environmentVariables,
+  explainProblems,
+  readEnvironment,
+  readSettings,
+  suiteVariables,
+} from '../fixtures/settings';
+import { ROOT, tempDir } from './fixtures';
+
+/** No refresh token stored by `npm run login`: the developer's own .auth/ must not change a verdict. */
+const AUTH = { QR_AUTH_DIR: tempDir('auth') };
+const problemsOf = (source: NodeJS.ProcessEnv) => readSettings({ ...AUTH, ...source }).problems;
+const prelive = { PRELIVE_CLIENT_ID: 'qa-client', PRELIVE_ACCESS_TOKEN: 'qa-access-token' };
+
+test('every problem of every variable is listed in one message, the suite variables too', () => {
+  const problems = problemsOf({
+    PRELIVE_CLIENT_ID: 'qa-client ',
+    PRELIVE_API_BASE_URL: 'apis-prelive.quran.foundation',
+    PRODUCTION_CLIENT_ID: 'qa-client',
+    QR_WORKERS: 'two',
+    QR_REQUEST_TIMEOUT_MS: '15s',
+  });
+  expect(problems).toEqual([
+    expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be a number \(it is "15s"\)/),
+    expect.stringMatching(/^QR_WORKERS must be a number of workers \(e\.g\. 2\) or a share of the cores/),
+    'PRELIVE_API_BASE_URL is not an http(s) URL (it is "apis-prelive.quran.foundation")',
+    'PRELIVE_CLIENT_ID has whitespace at its start or end (it is "qa-client ")',
+    expect.stringMatching(/^no credentials: set PRELIVE_ACCESS_TOKEN, or PRELIVE_REFRESH_TOKEN/),
+    expect.stringMatching(/^no credentials: set PRODUCTION_ACCESS_TOKEN, or PRODUCTION_REFRESH_TOKEN/),
+  ]);
+  expect(explainProblems(problems)).toContain(`has 6 problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+});
+
+test('a value with whitespace at either end is refused, naming its variable and showing the value', () => {
+  expect(problemsOf({ ...prelive, PRELIVE_CLIENT_ID: ' qa-client' })).toEqual([
+    'PRELIVE_CLIENT_ID has whitespace at its start or end (it is " qa-client")',
+  ]);
+  expect(problemsOf({ QR_SEED: '42 ' })[0]).toMatch(/^QR_SEED has whitespace at its start or end \(it is "42 "\); replays/);
+});
+
+test('a URL that is not an http(s) URL is refused, naming its variable and showing the value', () => {
+  for (const value of ['apis-prelive.quran.foundation/quran-reflect', 'ftp://apis-prelive.quran.foundation'])
+    expect(problemsOf({ ...prelive, PRELIVE_API_BASE_URL: value })).toEqual([
+      `PRELIVE_API_BASE_URL is not an http(s) URL (it is ${JSON.stringify(value)})`,
+    ]);
+});
+
+test("a secret's value is never shown, whatever is wrong with it", () => {
+  const secrets = { PRELIVE_CLIENT_SECRET: ' s3cret-value', PRELIVE_ACCESS_TOKEN: 'eyJ.token with a note', PRELIVE_REFRESH_TOKEN: 'rt_abc ' };
+  const problems = problemsOf({ PRELIVE_CLIENT_ID: 'qa-client', ...secrets });
+  expect(problems).toHaveLength(3);
+  for (const [name, value] of Object.entries(secrets)) {
+    expect(problems.find((p) => p.startsWith(`${name} `))).toContain('(value hidden: a secret)');
+    expect(problems.join('\n')).not.toContain(value.trim());
+  }
+});
+
+test('nothing set is "not configured"; anything set, even empty, is configured or misconfigured', () => {
+  const status = (source: NodeJS.ProcessEnv) => readSettings({ ...AUTH, ...source }).settings?.environments.prelive.status;
+  expect(status({})).toBe('not-configured');
+  expect(readSettings({ ...AUTH, PRELIVE_CLIENT_ID: '' }).problems).toEqual([
+    'PRELIVE_CLIENT_ID is set but empty',
+    expect.stringMatching(/^no credentials: set PRELIVE_ACCESS_TOKEN, or PRELIVE_REFRESH_TOKEN with PRELIVE_CLIENT_SECRET/),
+  ]);
+  expect(readEnvironment('prelive', { PRELIVE_USER_ID: 'u' }, readSettings(AUTH).settings!.suite).status).toBe('misconfigured');
+  expect(status(prelive)).toBe('ok');
+});
+
+test('an environment configured with a client and a token gets the documented hosts by default', () => {
+  const production = readSettings({ ...AUTH, PRODUCTION_CLIENT_ID: 'c', PRODUCTION_ACCESS_TOKEN: 't' }).settings?.environments.production;
+  expect(production).toMatchObject({
+    status: 'ok',
+    env: { apiBaseUrl: documentedHosts.production.api, oauthBaseUrl: documentedHosts.production.oauth, allowWrites: false, privateOnly: true },
+  });
+});
+
+test('a misspelt QR_REFERENCE_FAULT names the closest valid names', () => {
+  const [problem] = problemsOf({ QR_REFERENCE_FAULT: 'limits-in-byte' });
+  expect(problem).toMatch(/^QR_REFERENCE_FAULT is not a known name; did you mean limits-in-bytes\b.*\(it is "limits-in-byte"\)/);
+});
+
+test('a request waits 15 s at most unless told otherwise, and never less than 100 ms nor more than 2 minutes', () => {
+  const timeout = (value?: string) => readSettings({ ...AUTH, QR_REQUEST_TIMEOUT_MS: value });
+  expect(timeout().settings?.suite.QR_REQUEST_TIMEOUT_MS).toBe(15_000);
+  expect(timeout('1000').settings?.suite.QR_REQUEST_TIMEOUT_MS).toBe(1_000);
+  expect(timeout('99').problems).toEqual([expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be at least 100 \(it is "99"\)/)]);
+  expect(timeout('120001').problems).toEqual([expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be at most 120000/)]);
+});
+
+// ---- .env.example ------------------------------------------------------------------------------
+
+type Line = { index: number; name: string; literal: string; saysDefault: boolean };
+
+/** The commented-out assignments of .env.example, with what each says: its value, and whether it is the default. */
+function assignments(lines: string[]): Line[] {
+  return lines.flatMap((line, index) => {
+    const m = /^# ?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) return [];
+    let notes = '';
+    for (let i = index - 1; i >= 0 && /^#(?! ?[A-Z][A-Z0-9_]*=)/.test(lines[i]); i--) notes = `${lines[i]}\n${notes}`;
+    const literal = m[2].replace(/\s+#.*$/, '').trim().replace(/^(["'])(.*)\1$/, '$2');
+    return [{ index, name: m[1], literal, saysDefault: /the line below is the default|\(default [^)]*\)/i.test(notes) }];
+  });
+}
+
+/** The value the suite uses for one variable set alone (with what its environment needs), or undefined when refused. */
+function effective(name: string, value: string | undefined): { value: unknown } | undefined {
+  if (name in suiteVariables) {
+    const parsed = suiteVariables[name as keyof typeof suiteVariables].schema.safeParse(value);
+    return parsed.success ? { value: parsed.data } : undefined;
+  }
+  const [prefix, ...rest] = name.split('_');
+  const environment = prefix.toLowerCase() as EnvironmentName;
+  const key = rest.join('_') as keyof typeof environmentVariables;
+  const source = { [`${prefix}_CLIENT_ID`]: 'c', [`${prefix}_ACCESS_TOKEN`]: 't', [name]: value };
+  const read = readEnvironment(environment, source, readSettings(AUTH).settings!.suite);
+  if (read.status !== 'ok') return undefined;
+  const field = key.toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase()) as keyof typeof read.env;
+  return { value: read.env[field] ?? (key === 'OPENAPI_URL' ? definitionUrlFor(environment, {}) : undefined) };
+}
+
+const means = (value: unknown, literal: string) =>
+  typeof value === 'boolean' ? value === ['true', '1'].includes(literal) : String(value) === literal;
+
+test('.env.example uncommented line by line: every value is accepted as documented or refused by its name', () => {
+  const lines = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8').split('\n');
+  const documented = assignments(lines);
+  expect(documented.length).toBeGreaterThan(15);
+  for (const [step, line] of documented.entries()) {
+    lines[line.index] = lines[line.index].replace(/^# ?/, '');
+    const parsed = dotenv.parse(lines.join('\n'));
+    const problems = problemsOf(parsed);
+    for (const { name, literal, saysDefault } of documented.slice(0, step + 1)) {
+      const where = `${name}=${literal}, after uncommenting ${step + 1} line(s)`;
+      if (problems.some((p) => p.startsWith(`${name} `))) continue;
+      expect(parsed[name], `${where}: dotenv reads what the line shows`).toBe(literal);
+      const used = effective(name, parsed[name]);
+      expect(used, `${where}: refused, yet not named among the problems`).toBeDefined();
+      expect(means(used!.value, literal), `${where}: accepted as ${JSON.stringify(used!.value)}`).toBe(true);
+      if (saysDefault) expect(effective(name, undefined)?.value, `${where}: documented as the default`).toEqual(used!.value);
+    }
+  }
+});

@@ -1,0 +1,124 @@
+/**
+ * The verdict (fixtures/reporters/verdict.ts) as the pure function it is: typed records of tests
+ * and a few facts about the run in, cells per clause and a verdict per environment out. No child
+ * run: each scenario is a handful of records.
+ */
+import { expect, test } from '@playwright/test';
+import type { ClauseId } from '../fixtures/clauses';
+import type { KnownDeviation } from '../fixtures/deviations';
+import { verdictLine } from '../fixtures/reporters/render';
+import { judge, type RunFacts, type TestRecord } from '../fixtures/reporters/verdict';
+
+const DAY = '2026-06-01';
+const facts = (o: Partial<RunFacts> = {}): RunFacts => ({
+  notConfigured: {},
+  deviations: [],
+  day: DAY,
+  runProblems: [],
+  status: 'passed',
+  ...o,
+});
+
+let n = 0;
+function record(clause: ClauseId, o: Partial<TestRecord> = {}): TestRecord {
+  const title = `test ${++n} of ${clause}`;
+  return {
+    environment: 'local',
+    where: `local · x.spec.ts › ${title}`,
+    title,
+    clauses: [clause],
+    status: 'passed',
+    expectedToFail: false,
+    excused: [],
+    message: '',
+    ...o,
+  };
+}
+const failed = (clause: ClauseId, o: Partial<TestRecord> = {}) =>
+  record(clause, { status: 'failed', violation: clause, message: `ContractViolation: [${clause}] ...`, ...o });
+const dependant = (clause: ClauseId, on: string) =>
+  record(clause, { status: 'skipped', dependsOn: { test: on, reason: 'its create answered 400' } });
+
+const deviation: KnownDeviation = {
+  clause: 'create-echo',
+  environment: 'local',
+  reason: 'the reference API swaps the flags (self-test)',
+  link: 'https://github.com/example/issues/1',
+  reviewBy: '2026-12-31',
+};
+const excused = (o: Partial<TestRecord> = {}) => record('create-echo', { expectedToFail: true, excused: ['create-echo'], ...o });
+
+test('a failed check makes its clause FAILED and the environment NO-GO; the other clauses keep their result', () => {
+  const { environments, status } = judge([record('create-201'), failed('create-echo')], facts());
+  const [local] = environments;
+  expect(local.cells).toEqual({ 'create-201': 'passed', 'create-echo': 'FAILED' });
+  expect(verdictLine(local)).toBe('local: NO-GO, 1 test(s) failed (create-echo)');
+  expect(status).toBe('failed');
+});
+
+test("the clause to blame is the check's typed annotation, not the wording of its message", () => {
+  const misleading = failed('rejected-no-side-effect', { clauses: ['create-echo', 'rejected-no-side-effect'], message: '[create-echo] ...' });
+  const [local] = judge([misleading], facts()).environments;
+  expect(local.cells).toEqual({ 'rejected-no-side-effect': 'FAILED' });
+});
+
+test('an environment failure fails one test and blames no clause', () => {
+  const reason = 'not reachable (ECONNREFUSED for http://127.0.0.1:9): check LOCAL_API_BASE_URL';
+  const first = record('create-201', { status: 'failed', environmentFailure: { kind: 'unreachable', reason } });
+  const { environments, failures } = judge([first, dependant('create-echo', first.title)], facts({ status: 'failed' }));
+  expect(Object.values(environments[0].cells)).not.toContain('FAILED');
+  expect(verdictLine(environments[0])).toMatch(/^local: NO-GO, not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:9\)/);
+  expect(failures.map((f) => f.clauses)).toEqual([[]]);
+});
+
+test('tests skipped because what they need failed are "not verified", never FAILED', () => {
+  const create = failed('limits-max-accepted');
+  const records = [create, dependant('create-echo', create.title), dependant('read-by-url', create.title)];
+  const [local] = judge(records, facts()).environments;
+  expect(local.cells).toEqual({ 'limits-max-accepted': 'FAILED', 'create-echo': 'not verified', 'read-by-url': 'not verified' });
+  expect(local.counts).toMatchObject({ failed: 1, notVerified: 2 });
+  expect(local.reasons).toContain('2 test(s) not verified: they depend on the failure above');
+});
+
+test('a GO names the clauses whose every test was skipped by choice (production without writes)', () => {
+  const records = [record('auth-missing'), record('create-201', { status: 'skipped' })];
+  const [production] = judge(records.map((r) => ({ ...r, environment: 'production' })), facts()).environments;
+  expect(verdictLine(production)).toBe('production: GO, but 1 clause(s) not verified (all their tests skipped): create-201');
+});
+
+test('a known deviation whose test fails as expected keeps the environment GO', () => {
+  const { environments, expectedFailures } = judge([excused({ status: 'failed', violation: 'create-echo' })], facts({ deviations: [deviation] }));
+  expect(environments[0]).toMatchObject({ verdict: 'GO', cells: { 'create-echo': 'expected-fail (known deviation)' } });
+  expect(expectedFailures.map((f) => f.clauses)).toEqual([['create-echo']]);
+});
+
+test('a known deviation whose test passes fails the run: the environment is fixed, the entry must go', () => {
+  const { environments, failures } = judge([excused()], facts({ deviations: [deviation], status: 'failed' }));
+  expect(environments[0]).toMatchObject({ verdict: 'NO-GO', cells: { 'create-echo': 'FAILED' } });
+  expect(failures[0].message).toContain('the environment seems fixed, remove the entry from known-deviations.json');
+});
+
+test('an expired known deviation fails the run, naming itself, though every test passes', () => {
+  const [local] = judge([record('create-echo')], facts({ deviations: [deviation], day: '2027-01-01' })).environments;
+  expect(verdictLine(local)).toBe('local: NO-GO, known deviation expired: create-echo (review by 2026-12-31)');
+});
+
+test('a test excused for one clause that fails for another is FAILED for that other one', () => {
+  const other = excused({ status: 'failed', clauses: ['create-echo', 'read-by-id'], violation: 'read-by-id' });
+  const [local] = judge([other], facts({ deviations: [deviation] })).environments;
+  expect(local.cells).toEqual({ 'create-echo': 'expected-fail (known deviation)', 'read-by-id': 'FAILED' });
+  expect(local.verdict).toBe('NO-GO');
+});
+
+test('an environment that is not configured is named with its reason, never GO', () => {
+  const why = 'PRELIVE_CLIENT_ID and its credentials are not set';
+  const { environments } = judge([record('create-201')], facts({ notConfigured: { prelive: why } }));
+  expect(environments.map(verdictLine)).toEqual(['local: GO', `prelive: not configured, ${why}`]);
+});
+
+test('an error outside the tests turns a run whose tests passed into a NO-GO', () => {
+  const problem = '1 error(s) outside the tests: Error: the global teardown threw';
+  const { environments, status } = judge([record('create-201')], facts({ runProblems: [problem], status: 'failed' }));
+  expect(verdictLine(environments[0])).toBe(`local: NO-GO, ${problem}`);
+  expect(status).toBe('failed');
+});

@@ -1,0 +1,169 @@
+/**
+ * The production write guard (fixtures/proxy/write-guard.ts) cannot be talked out of its job: no
+ * create that a server could accept reaches production without PRODUCTION_ALLOW_WRITES, and none
+ * that could make a public or unmarked group with it. The guard is pure, so every path, encoding
+ * and method is a unit case; the forwarder around it is started in-process for what only it does.
+ */
+import http from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { NAME_PREFIX, URL_PREFIX } from '../fixtures/data';
+import { Ledger } from '../fixtures/ledger';
+import { authModes, isCredentialed } from '../fixtures/proxy/credentials';
+import { CALL_HEADER, startForwarder } from '../fixtures/proxy/forwarder';
+import { type GuardPolicy, type GuardRequest, normalisedApiPath, writeGuard } from '../fixtures/proxy/write-guard';
+import type { SuiteEnvironment } from '../fixtures/settings';
+import { environmentFor, expect, pointAt, type ServedApi, tempDir, test } from './fixtures';
+
+const readOnly: GuardPolicy = { environment: 'production', allowWrites: false, privateOnly: true };
+const withWrites: GuardPolicy = { ...readOnly, allowWrites: true };
+const body = (o: object = {}) => JSON.stringify({ name: `${NAME_PREFIX}guard`, url: `${URL_PREFIX}guard-1`, public: false, ...o });
+const create = (o: Partial<GuardRequest> = {}): GuardRequest => ({
+  method: 'POST',
+  apiPath: '/v1/rooms/groups',
+  contentType: 'application/json',
+  credentialed: true,
+  body: Buffer.from(body()),
+  ...o,
+});
+
+const disguisedCreates: [string, Partial<GuardRequest>][] = [
+  ['a valid private create', {}],
+  ['a trailing slash', { apiPath: '/v1/rooms/groups/' }],
+  ['a double slash', { apiPath: '/v1/rooms//groups' }],
+  ['a dot segment', { apiPath: '/v1/rooms/./groups' }],
+  ['a dot-dot segment', { apiPath: '/v1/rooms/x/../groups' }],
+  ['a percent-encoded letter', { apiPath: '/v1/rooms/group%73' }],
+  ['a doubly encoded letter', { apiPath: '/v1/rooms/%2567roups' }],
+  ['upper case', { apiPath: '/V1/Rooms/Groups' }],
+  ['a query string', { apiPath: '/v1/rooms/groups?x=1' }],
+  ['a backslash', { apiPath: '/v1\\rooms\\groups' }],
+  ['PUT', { method: 'PUT' }],
+  ['a gzip body', { contentEncoding: 'gzip', body: gzipSync(body()) }],
+  ['a form body', { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(`name=${NAME_PREFIX}f&url=${URL_PREFIX}f`) }],
+  ['JSON sent as text/plain', { contentType: 'text/plain' }],
+  ['JSON with a byte order mark', { body: Buffer.from(`\uFEFF${body()}`) }],
+  ['undocumented fields', { body: Buffer.from(body({ owner: 'x', tags: [] })) }],
+];
+for (const [what, o] of disguisedCreates)
+  test(`without the opt-in, a production create with ${what} is kept on the machine`, () => {
+    expect(writeGuard(readOnly, create(o))).toMatch(/PRODUCTION_ALLOW_WRITES|cannot vet/);
+  });
+
+test('the path is seen as a lenient server would route it', () => {
+  const paths = ['/v1/rooms/groups/', '/v1/rooms//groups', '/v1/rooms/./groups', '/v1/./rooms/x/../groups', '/V1/ROOMS/GROUP%53', '/v1/rooms/groups#x'];
+  expect(paths.map(normalisedApiPath)).toEqual(paths.map(() => '/v1/rooms/groups'));
+  expect(normalisedApiPath('/v1/rooms/group/qa-contract-x')).toBe('/v1/rooms/group/qa-contract-x');
+});
+
+test('without the opt-in, the 400 checks still go: an invalid body that could only make a private test group', () => {
+  const tooLong = create({ body: Buffer.from(body({ name: `${NAME_PREFIX}${'x'.repeat(51)}` })) });
+  expect(writeGuard(readOnly, tooLong)).toBeUndefined();
+  expect(writeGuard(readOnly, create({ body: Buffer.from(body({ public: 0 })) }))).toBeUndefined();
+});
+
+test('a request without the real token is never held back, nor a read', () => {
+  expect(authModes.filter(isCredentialed)).toEqual(['valid', 'no-client-id']);
+  expect(writeGuard(readOnly, create({ credentialed: false, body: Buffer.from(body({ public: true })) }))).toBeUndefined();
+  expect(writeGuard(readOnly, create({ method: 'GET', apiPath: '/v1/rooms/group/qa-contract-x' }))).toBeUndefined();
+});
+
+const unsafeBodies: [string, string][] = [
+  ['public: "yes"', body({ public: 'yes' })],
+  ['public left out and an empty name', body({ public: undefined, name: '' })],
+  ['a url that is not test data', body({ url: 12345 })],
+  ['a name that is not test data', body({ name: 'x'.repeat(51) })],
+  ['a list holding public: 1', `[${body({ public: 1 })}]`],
+];
+for (const [what, unsafe] of unsafeBodies)
+  test(`with or without the opt-in, a production create with ${what} is kept: a lenient server could make it public or unmarked`, () => {
+    for (const policy of [readOnly, withWrites]) expect(writeGuard(policy, create({ body: Buffer.from(unsafe) }))).toMatch(/groups must have public: false/);
+  });
+
+test('with the opt-in, only private test groups leave the machine', () => {
+  expect(writeGuard(withWrites, create())).toBeUndefined();
+  const publicOnes: Partial<GuardRequest>[] = [
+    { body: Buffer.from(body({ public: true })) },
+    { body: Buffer.from(body({ public: undefined })) },
+    { apiPath: '/v1/rooms/./groups', body: Buffer.from(body({ public: true })) },
+    { contentEncoding: 'gzip', body: gzipSync(body({ public: true })) },
+  ];
+  for (const o of publicOnes) expect(writeGuard(withWrites, create(o))).toMatch(/public: false/);
+});
+
+test('prelive and local are not guarded: public groups are how create-echo is proven there', () => {
+  const prelive: GuardPolicy = { environment: 'prelive', allowWrites: true, privateOnly: false };
+  expect(writeGuard(prelive, create({ body: Buffer.from(body({ public: true })) }))).toBeUndefined();
+});
+
+// ---- the forwarder ------------------------------------------------------------------------------
+
+const grant = { sub: 'user-guard-qa', clientId: 'guard-client', scope: 'room.create room.read' };
+
+/** The credential proxy of a worker, pointed at `api` as production (or at its bare origin). */
+async function forwarderTo(api: ServedApi, o: { bare?: boolean } = {}) {
+  const accessToken = api.issueAccessToken(grant);
+  const production = environmentFor('production', pointAt('PRODUCTION', api.origin, { clientId: grant.clientId, accessToken }));
+  const env: SuiteEnvironment = o.bare ? { ...production, apiBaseUrl: api.origin } : production;
+  const session = { accessToken, userId: grant.sub, via: 'access-token' as const };
+  return startForwarder({ env, session: () => session, ledger: new Ledger(tempDir('ledger'), 'production') });
+}
+
+/** One raw request, the way any process on the machine could send it; `route` is sent as the request target, as is. */
+function send(origin: string, route: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const { hostname, port } = new URL(origin);
+  const headers = { 'content-type': 'application/json', ...o.headers };
+  return new Promise<number>((resolve, reject) => {
+    const req = http.request({ hostname, port, path: route, method: o.method ?? 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+test('the forwarder sends nothing without the id of a call registered in its own process, and each id once', async ({ referenceApi }) => {
+  const api = await referenceApi();
+  const forwarder = await forwarderTo(api);
+  const read = '/v1/rooms/group/qa-contract-nothing';
+  const id = forwarder.register({ auth: 'valid', test: 'self-test' });
+  const statuses = [
+    await send(forwarder.origin, read, { method: 'GET' }),
+    await send(forwarder.origin, read, { method: 'GET', headers: { [CALL_HEADER]: 'an-id-nobody-registered' } }),
+    await send(forwarder.origin, read, { method: 'GET', headers: { [CALL_HEADER]: id } }),
+    await send(forwarder.origin, read, { method: 'GET', headers: { [CALL_HEADER]: id } }),
+  ];
+  await forwarder.close();
+  expect(statuses).toEqual([403, 403, 404, 403]);
+  expect(api.stats.requests).toBe(1);
+});
+
+test('the forwarder puts every create through the guard: without the opt-in, production gets none', async ({ referenceApi }) => {
+  const api = await referenceApi();
+  const forwarder = await forwarderTo(api);
+  const id = forwarder.register({ auth: 'valid', test: 'self-test' });
+  const status = await send(forwarder.origin, '/v1/rooms/groups', { headers: { [CALL_HEADER]: id }, body: body() });
+  expect(forwarder.take(id)).toMatchObject({ kind: 'blocked', reason: expect.stringContaining('PRODUCTION_ALLOW_WRITES') });
+  await forwarder.close();
+  expect(status).toBe(403);
+  expect(api.stats.requests).toBe(0);
+});
+
+test('the forwarder never leaves the API: a path naming another host is refused', async ({ referenceApi }) => {
+  const api = await referenceApi();
+  const forwarder = await forwarderTo(api, { bare: true });
+  const id = forwarder.register({ auth: 'valid', test: 'self-test' });
+  const status = await send(forwarder.origin, '//evil.example/v1/rooms/1', { method: 'GET', headers: { [CALL_HEADER]: id } });
+  expect(forwarder.take(id)).toEqual({ kind: 'blocked', reason: 'the request path leaves the API base URL' });
+  await forwarder.close();
+  expect(status).toBe(400);
+});
+
+test('the forwarder drops the headers some frameworks honour to change the method', async ({ referenceApi }) => {
+  const api = await referenceApi();
+  const forwarder = await forwarderTo(api);
+  const id = forwarder.register({ auth: 'valid', test: 'self-test' });
+  await send(forwarder.origin, '/v1/rooms/1', { method: 'GET', headers: { [CALL_HEADER]: id, 'x-http-method-override': 'POST' } });
+  await forwarder.close();
+  expect(api.stats.byRoute).toEqual({ 'read-by-id': 1 });
+});
