@@ -1,25 +1,27 @@
 /**
- * Test data never collides on URLs, whatever the run looks like: many worker restarts (every
- * failed test starts a new worker, so worker indexes grow), repeats of one test with one seed;
- * and the run's shared groups are made once, however many workers ask at once.
+ * Test data never collides on URLs, whatever the run looks like (worker restarts, repeats of one
+ * seed), and the run's groups (fixtures/groups.ts) are made once however many workers ask at once:
+ * each "worker" here is a `runGroups` of its own over one run folder, as worker processes have.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import type { TestInfo } from '@playwright/test';
+import { firstAnnotation } from '../fixtures/annotations';
+import type { RoomsApi } from '../fixtures/api';
+import { ContractViolation } from '../fixtures/checks';
 import { TestData, URL_PREFIX } from '../fixtures/data';
-import { runGroups, type CreatedGroup } from '../fixtures/run-groups';
+import type { Exchange } from '../fixtures/exchange';
+import { type GroupContext, type GroupKey, runGroups } from '../fixtures/groups';
+import { RunState } from '../fixtures/run';
 import { LIMITS } from '../fixtures/schemas';
+import { environmentFor, expect, test } from './fixtures';
 
 const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time, 4 random
 
-test('urls are unique by construction and fit, also after hundreds of worker restarts and for repeats of one seed', () => {
+test('urls are unique by construction and fit, after hundreds of worker restarts and for repeats of one seed', () => {
   const urls: string[] = [];
-  for (const worker of [0, 1, 35, 999, 46_655]) {
+  for (const worker of [0, 1, 35, 999, 46_655])
     // The same seed for every instance: a repeated test (--repeat-each) gets the same texts.
-    for (let test = 0; test < 50; test++) urls.push(new TestData(42, RUN_ID, `w${worker.toString(36)}`).validBody().url);
-  }
-  urls.push(new TestData(42, RUN_ID, 'p').url(LIMITS.url), new TestData(42, RUN_ID, 's').url());
+    for (let n = 0; n < 50; n++) urls.push(new TestData(42, RUN_ID, `w${worker.toString(36)}`).validBody().url);
+  urls.push(new TestData(42, RUN_ID, 'l').url(LIMITS.url), new TestData(42, RUN_ID, 'm').url());
   expect(new Set(urls).size).toBe(urls.length);
   for (const url of urls) {
     expect(url.startsWith(`${URL_PREFIX}${RUN_ID}-`)).toBe(true);
@@ -28,29 +30,57 @@ test('urls are unique by construction and fit, also after hundreds of worker res
   }
 });
 
-test('the run groups are made once per run, whatever the workers: one claims, the others wait for it, failures are shared', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-run-groups-'));
-  // Four workers (each its own runGroups, as each worker process has), asking in the same tick:
-  // each claims or starts waiting before the first create can answer.
-  const workers = [1, 2, 3, 4].map(() => runGroups(dir));
-  let creates = 0;
-  const make = async (): Promise<CreatedGroup> => {
-    creates++;
-    return { sent: { name: 'n', url: `u${creates}` }, exchange: { status: 201 } as CreatedGroup['exchange'], madeBy: 'first' };
-  };
-  const options = { title: 't', waitMs: 5_000, skip: (reason: string): never => { throw new Error(`skip: ${reason}`); } };
-  const groups = await Promise.all(workers.map((ask) => ask('primary', make, options)));
-  expect(creates).toBe(1);
-  expect(new Set(groups.map((g) => g.sent.url))).toEqual(new Set(['u1']));
-  // A worker started later (after a failure) reads it from disk.
-  expect((await runGroups(dir)('primary', make, options)).sent.url).toBe('u1');
-  expect(creates).toBe(1);
+class Skipped extends Error {}
 
-  // A create that did not complete: the waiting workers skip, naming it, and nobody creates again.
-  const failing = async (): Promise<CreatedGroup> => { creates++; throw new Error('boom'); };
-  const outcomes = await Promise.allSettled(workers.map((ask) => ask('secondary', failing, options)));
-  expect(creates).toBe(2);
-  const reasons = outcomes.map((o) => (o.status === 'rejected' ? String(o.reason.message) : 'fulfilled'));
-  expect(reasons.filter((r) => r === 'boom')).toHaveLength(1);
-  expect(reasons.filter((r) => r.startsWith('skip: Not run: the create of the run\'s secondary group did not complete (boom)'))).toHaveLength(3);
+/** Four workers of one run and an API that answers every create with `status`, counting them. */
+function run(status: 201 | 400) {
+  const dir = test.info().outputPath('run');
+  let creates = 0;
+  const answer = async (sent: Record<string, unknown>): Promise<Exchange> => {
+    creates++;
+    const room = { id: creates, ...sent, isPublic: false, hideFollowJoinButton: false };
+    const json = status === 201 ? { success: true, data: room } : { message: 'Bad Request' };
+    return { method: 'POST', url: 'x', auth: 'valid', sent, status, contentType: 'application/json', text: JSON.stringify(json), json, retries: 0, ms: 1 };
+  };
+  const worker = (title: string) => {
+    const info = {
+      title,
+      timeout: 10_000,
+      expectedStatus: 'passed',
+      annotations: [] as { type: string; description?: string }[],
+      skip: (skip: boolean, reason: string) => {
+        if (skip) throw new Skipped(reason);
+      },
+    };
+    const ctx: GroupContext = { api: { create: answer } as unknown as RoomsApi, env: environmentFor('prelive'), seed: 1, runId: RUN_ID, info: info as unknown as TestInfo };
+    const groups = runGroups(new RunState(dir, 'prelive'));
+    return { info, ask: (key: GroupKey) => groups(key, ctx) };
+  };
+  return { worker, creates: () => creates };
+}
+
+test("the run's groups are made once, whatever the workers asking at the same moment", async () => {
+  const { worker, creates } = run(201);
+  const workers = ['w0', 'w1', 'w2', 'w3'].map(worker);
+  const groups = await Promise.all(workers.map((w) => w.ask('minimal')));
+  expect(creates()).toBe(1);
+  expect(new Set(groups.map((g) => g.room.id))).toEqual(new Set([1]));
+  // A worker started later (after another's failed test) reads it from the run's folder.
+  expect((await worker('w4').ask('minimal')).room.id).toBe(1);
+  expect(creates()).toBe(1);
+});
+
+test('a failed create is shared: the worker that sent it fails, the others skip naming it, nobody sends it again', async () => {
+  const { worker, creates } = run(400);
+  const workers = ['w0', 'w1', 'w2', 'w3', 'w4'].map(worker);
+  const outcomes = await Promise.allSettled(workers.slice(0, 4).map((w) => w.ask('minimal')));
+  const later = await workers[4].ask('minimal').catch((e: unknown) => e);
+  expect(creates()).toBe(1);
+  const errors = [...outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.value)), later];
+  expect(errors.filter((e) => e instanceof ContractViolation).map((e) => e.clause)).toEqual(['create-optional-omitted']);
+  const skips = errors.filter((e) => e instanceof Skipped).map((e) => e.message);
+  expect(skips).toHaveLength(4);
+  for (const s of skips) expect(s).toMatch(/^Not run: depends on .*, whose create failed in "w\d": \[create-optional-omitted\]/);
+  const dependsOn = workers.flatMap((w) => firstAnnotation(w.info.annotations, 'qr-depends-on') ?? []);
+  expect(dependsOn.map((d) => d.clause)).toEqual(Array(4).fill('create-optional-omitted'));
 });

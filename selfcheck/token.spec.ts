@@ -1,81 +1,115 @@
 /**
- * Issue 4, point 6: refresh-token rotation, unit-style against an in-process reference API.
- * Refresh tokens rotate: the one used stops working. `openSession` stores the new one (owner-only),
- * uses it next time, and lets a newly configured token win over the stored one.
+ * Refresh tokens rotate: the one used stops working. `openSession` (fixtures/token.ts) stores the
+ * new one owner-only and uses it next time, lets a newly configured token win, and uses the token
+ * `npm run login` stored when none is configured. Against an in-process reference API.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
-import type { SuiteEnvironment } from '../fixtures/env';
 import { SuiteSetupError } from '../fixtures/redact';
+import { refreshStoreFile } from '../fixtures/settings';
 import { openSession } from '../fixtures/token';
-import { createReferenceApi, listen } from '../reference-api/server';
-import { tempDir } from './scan';
+import { signJwt } from '../reference-api/jwt';
+import { clientBasicAuth } from '../fixtures/outbound';
+import { test as base, environmentFor, expect, pointAt, tempDir } from './fixtures';
 
-test('openSession stores the rotated refresh token (0600), uses it next time; the original is refused; a newly configured token wins', async () => {
-  const clientId = 'rotation-client';
-  const clientSecret = 'rotation-secret-0123456789';
-  const issued: string[] = [];
-  const api = createReferenceApi({ clients: { [clientId]: clientSecret }, onTokenIssued: (t) => issued.push(t) });
-  const server = await listen(api);
-  const storeDir = path.join(tempDir('store'), 'auth');
-  const grant = { sub: 'user-rotation', clientId, scope: 'room.create room.read offline_access' };
-  const env = (refreshToken: string): SuiteEnvironment => ({
-    name: 'prelive', apiBaseUrl: `${server.origin}/quran-reflect`, oauthBaseUrl: server.origin, clientId, clientSecret, refreshToken,
-    allowWrites: true, privateOnly: false, requestTimeoutMs: 5000,
-  });
-  const exchange = (refreshToken: string) =>
-    fetch(`${server.origin}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; refresh_token?: string } }));
-  const storeFile = path.join(storeDir, 'prelive.refresh.json');
-  const stored = () => JSON.parse(fs.readFileSync(storeFile, 'utf8')) as { refreshToken: string; source: string };
+const clientId = 'rotation-client';
+const clientSecret = 'rotation-secret-0123456789';
+const grant = { sub: 'user-rotation', clientId, scope: 'room.create room.read offline_access' };
 
-  try {
-    const original = api.issueRefreshToken(grant);
-    const first = await openSession(env(original), { persist: true, storeDir });
-    expect(first).toMatchObject({ via: 'refresh-token', userId: 'user-rotation' });
-    // The rotated token is stored, owner-only, in an owner-only folder; never the original.
-    expect(fs.statSync(storeFile).mode & 0o777).toBe(0o600);
-    expect(fs.statSync(storeDir).mode & 0o777).toBe(0o700);
-    const rotated = stored().refreshToken;
-    expect(rotated).not.toBe(original);
-    expect(issued).toContain(rotated);
-    expect(fs.readFileSync(storeFile, 'utf8')).not.toContain(original);
-    expect(fs.readdirSync(storeDir)).toEqual(['prelive.refresh.json']); // no temp file left behind
+/** A reference API with the rotation client, an owner-only store folder, and prelive pointed at both. */
+const test = base.extend<{
+  rotation: {
+    issue: () => string;
+    issued: string[];
+    prelive: (refreshToken?: string) => ReturnType<typeof environmentFor>;
+    storeFile: string;
+    stored: () => { source: string; refreshToken: string };
+    exchange: (refreshToken: string) => Promise<number>;
+  };
+}>({
+  rotation: async ({ referenceApi }, use) => {
+    const issued: string[] = [];
+    const api = await referenceApi({ clients: { [clientId]: clientSecret }, onTokenIssued: (t) => issued.push(t) });
+    const authDir = path.join(tempDir('store'), 'auth');
+    const storeFile = refreshStoreFile(authDir, 'prelive');
+    await use({
+      issue: () => api.issueRefreshToken(grant),
+      issued,
+      prelive: (refreshToken) =>
+        environmentFor('prelive', { ...pointAt('PRELIVE', api.origin, { clientId, clientSecret, refreshToken }), QR_AUTH_DIR: authDir }),
+      storeFile,
+      stored: () => JSON.parse(fs.readFileSync(storeFile, 'utf8')),
+      exchange: async (refreshToken) => {
+        const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+        const headers = { authorization: clientBasicAuth(clientId, clientSecret) };
+        return (await fetch(`${api.origin}/oauth2/token`, { method: 'POST', headers, body })).status;
+      },
+    });
+  },
+});
 
-    // The original is used up: the token endpoint refuses it, and openSession would say what to renew.
-    expect(await exchange(original)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    await expect(openSession(env(original), { persist: false })).rejects.toThrow(/invalid_grant\. Renew PRELIVE_REFRESH_TOKEN/);
+test('a rotated refresh token is stored owner-only, in an owner-only folder, and never the original', async ({ rotation }) => {
+  const original = rotation.issue();
+  expect(await openSession(rotation.prelive(original), { persist: true })).toMatchObject({ via: 'refresh-token', userId: grant.sub });
+  expect(fs.statSync(rotation.storeFile).mode & 0o777).toBe(0o600);
+  expect(fs.statSync(path.dirname(rotation.storeFile)).mode & 0o777).toBe(0o700);
+  expect(rotation.issued).toContain(rotation.stored().refreshToken);
+  expect(fs.readFileSync(rotation.storeFile, 'utf8')).not.toContain(original);
+  expect(fs.readdirSync(path.dirname(rotation.storeFile))).toEqual(['prelive.refresh.json']);
+});
 
-    // Same configuration again: the stored, rotated token is used (the original would be refused), and rotated again.
-    const second = await openSession(env(original), { persist: true, storeDir });
-    expect(second.via).toBe('refresh-token');
-    expect(second.accessToken).not.toBe(first.accessToken);
-    const rotatedAgain = stored().refreshToken;
-    expect(rotatedAgain).not.toBe(rotated);
-    expect(await exchange(rotated)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+test('the next run uses the stored token, not the used-up one it descends from, and rotates it again', async ({ rotation }) => {
+  const original = rotation.issue();
+  await openSession(rotation.prelive(original), { persist: true });
+  const rotated = rotation.stored().refreshToken;
+  expect(await openSession(rotation.prelive(original), { persist: true })).toMatchObject({ via: 'refresh-token' });
+  expect(rotation.stored().refreshToken).not.toBe(rotated);
+  expect(await rotation.exchange(rotated)).toBe(400);
+});
 
-    // A newly configured token wins over the stored one (which stays unused and valid).
-    const fresh = api.issueRefreshToken(grant);
-    const third = await openSession(env(fresh), { persist: true, storeDir });
-    expect(third.via).toBe('refresh-token');
-    expect(await exchange(fresh)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    const afterFresh = stored();
-    expect(afterFresh.refreshToken).not.toBe(rotatedAgain);
-    expect(fs.statSync(storeFile).mode & 0o777).toBe(0o600);
-    const stillValid = await exchange(rotatedAgain);
-    expect(stillValid.status).toBe(200);
+test('a used-up refresh token is refused, with what to renew', async ({ rotation }) => {
+  const original = rotation.issue();
+  await openSession(rotation.prelive(original), { persist: true });
+  await expect(openSession(rotation.prelive(original), { persist: false })).rejects.toThrow(/invalid_grant\. Renew PRELIVE_REFRESH_TOKEN/);
+});
 
-    // A stored token that the server no longer knows: the message says it was the stored one.
-    fs.writeFileSync(storeFile, JSON.stringify({ ...afterFresh, refreshToken: 'rt_revoked_000000000000' }), { mode: 0o600 });
-    const refused = await openSession(env(fresh), { persist: true, storeDir }).catch((e) => e);
-    expect(refused).toBeInstanceOf(SuiteSetupError);
-    expect(String(refused.message)).toMatch(/rotated one stored in .*prelive\.refresh\.json.*invalid_grant/);
-    expect(String(refused.message)).not.toContain('rt_revoked_000000000000');
-  } finally {
-    await server.close();
-  }
+test('a newly configured refresh token wins over the stored one, which stays unused', async ({ rotation }) => {
+  await openSession(rotation.prelive(rotation.issue()), { persist: true });
+  const earlier = rotation.stored().refreshToken;
+  const fresh = rotation.issue();
+  await openSession(rotation.prelive(fresh), { persist: true });
+  expect(await rotation.exchange(fresh)).toBe(400);
+  expect(rotation.stored().refreshToken).not.toBe(earlier);
+  expect(await rotation.exchange(earlier)).toBe(200);
+});
+
+test('a stored token the server no longer knows is named as the stored one, its value never shown', async ({ rotation }) => {
+  const configured = rotation.issue();
+  await openSession(rotation.prelive(configured), { persist: true });
+  fs.writeFileSync(rotation.storeFile, JSON.stringify({ ...rotation.stored(), refreshToken: 'rt_revoked_000000000000' }));
+  const refused = await openSession(rotation.prelive(configured), { persist: true }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(SuiteSetupError);
+  expect(String(refused)).toMatch(/the one stored in .*prelive\.refresh\.json.*: invalid_grant/);
+  expect(String(refused)).not.toContain('rt_revoked_000000000000');
+});
+
+test('without a configured refresh token, the one `npm run login` stored is used, and its rotation stored as login', async ({ rotation }) => {
+  const loggedIn = rotation.issue();
+  fs.mkdirSync(path.dirname(rotation.storeFile), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(rotation.storeFile, JSON.stringify({ source: 'login', refreshToken: loggedIn }), { mode: 0o600 });
+  expect(await openSession(rotation.prelive(), { persist: true })).toMatchObject({ via: 'refresh-token', userId: grant.sub });
+  expect(rotation.stored().source).toBe('login');
+  expect(rotation.stored().refreshToken).not.toBe(loggedIn);
+  expect(await openSession(rotation.prelive(), { persist: true })).toMatchObject({ via: 'refresh-token' });
+  expect(await rotation.exchange(loggedIn)).toBe(400);
+});
+
+test('an expired access token stops the session before any request, saying what to renew', async () => {
+  const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+  const expired = signJwt({ sub: 'user-expired', client_id: 'c', scope: 'room', iat: hourAgo - 3600, exp: hourAgo, jti: 'x' }, 'some-key');
+  const prelive = environmentFor('prelive', { PRELIVE_CLIENT_ID: 'c', PRELIVE_ACCESS_TOKEN: expired, PRELIVE_API_BASE_URL: 'http://127.0.0.1:9' });
+  const refused = await openSession(prelive, { persist: false }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(SuiteSetupError);
+  expect(String(refused)).toMatch(/PRELIVE_ACCESS_TOKEN expired at \S+ \(60 min ago\)\. Access tokens last about an hour: obtain a new one/);
+  expect(String(refused)).not.toContain(expired);
 });
