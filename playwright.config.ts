@@ -3,7 +3,14 @@ import { defineConfig } from '@playwright/test';
 import dotenv from 'dotenv';
 import { DeviationFileError, readKnownDeviations, today } from './fixtures/deviations';
 import type { SummaryOptions } from './fixtures/reporters/contract-summary';
-import { type EnvironmentName, environments, explainProblems, readSettings } from './fixtures/settings';
+import {
+  type EnvironmentName,
+  environments,
+  explainProblems,
+  readEnvironment,
+  readSettings,
+  SettingsError,
+} from './fixtures/settings';
 
 // Real environment variables win over .env. Self-tests turn it off: their child runs must never
 // pick up a developer's live credentials.
@@ -28,10 +35,15 @@ if (isRunner && !merging) {
     today();
     readKnownDeviations();
   } catch (e) {
-    if (!(e instanceof DeviationFileError)) throw e;
-    problems.push(e.message);
+    // A SettingsError's problems are in `problems` already.
+    if (e instanceof DeviationFileError) problems.push(e.message);
+    else if (!(e instanceof SettingsError)) throw e;
   }
-  const unconfigured = environments.filter((e) => e !== 'local' && asked.includes(e) && settings?.environments[e].status === 'not-configured');
+  // Told even when another variable is wrong: "not configured" depends on nothing else.
+  const defaults = readSettings({}).settings!.suite;
+  const unconfigured = environments.filter(
+    (e) => e !== 'local' && asked.includes(e) && readEnvironment(e, process.env, defaults).status === 'not-configured',
+  );
   for (const e of unconfigured) problems.push(`--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`);
   if (problems.length) {
     console.error(`\n${explainProblems(problems)}\n`);
