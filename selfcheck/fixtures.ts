@@ -12,10 +12,18 @@ import { test as base } from '@playwright/test';
 import type { AnnotationType } from '../fixtures/annotations';
 import { annotationsOf } from '../fixtures/annotations';
 import type { ClauseId } from '../fixtures/clauses';
-import { LEDGER_FILE, LedgerEntry } from '../fixtures/ledger';
+import { LEDGER_FILE, Ledger, LedgerEntry } from '../fixtures/ledger';
+import { startForwarder } from '../fixtures/proxy/forwarder';
 import type { EnvironmentVerdict } from '../fixtures/reporters/verdict';
 import { type EnvironmentName, readEnvironment, readSettings, type SuiteEnvironment } from '../fixtures/settings';
-import { API_BASE_PATH, createReferenceApi, listen, type ReferenceApiOptions } from '../reference-api/server';
+import {
+  API_BASE_PATH,
+  createReferenceApi,
+  type InstanceName,
+  instanceBasePath,
+  listen,
+  type ReferenceApiOptions,
+} from '../reference-api/server';
 
 export const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js');
@@ -32,6 +40,8 @@ export type JsonTest = {
   projectName: string;
   tags: string[];
   status: 'expected' | 'unexpected' | 'skipped' | 'flaky';
+  /** Of its last result, in ms. */
+  duration: number;
   errors: string[];
   annotations: Annotation[];
 };
@@ -115,7 +125,7 @@ function readJsonReport(file: string): JsonTest[] {
   if (!fs.existsSync(file)) return [];
   type Suite = { suites?: Suite[]; specs?: { title: string; file: string; tags?: string[]; tests: RawTest[] }[] };
   type RawTest = { projectName: string; status: JsonTest['status']; annotations: Annotation[]; results: RawResult[] };
-  type RawResult = { errors?: { message?: string; value?: string }[]; annotations?: Annotation[] };
+  type RawResult = { duration: number; errors?: { message?: string; value?: string }[]; annotations?: Annotation[] };
   const tests: JsonTest[] = [];
   const walk = (suite: Suite) => {
     for (const spec of suite.specs ?? [])
@@ -127,6 +137,7 @@ function readJsonReport(file: string): JsonTest[] {
           projectName: t.projectName,
           tags: (spec.tags ?? []).map((x) => (x.startsWith('@') ? x : `@${x}`)),
           status: t.status,
+          duration: last?.duration ?? 0,
           errors: (last?.errors ?? []).map((e) => String(e.message ?? e.value ?? '')),
           // Playwright may report a runtime annotation on the test and on its result: each once.
           annotations: [...t.annotations, ...(last?.annotations ?? [])].filter(
@@ -210,10 +221,13 @@ export function spawnSuite(dir: string, args: string[], env: NodeJS.ProcessEnv =
 
 type Credentials = { clientId: string; clientSecret?: string; accessToken?: string; refreshToken?: string };
 
-/** The variables that point an environment (`PRELIVE`, `PRODUCTION`, `LOCAL`) at an API served at `origin`. */
-export function pointAt(prefix: string, origin: string, c: Credentials): NodeJS.ProcessEnv {
+/**
+ * The variables that point an environment (`PRELIVE`, `PRODUCTION`, `LOCAL`) at a reference API
+ * served at `origin`: its root instance, or one of its catalog (`instance`).
+ */
+export function pointAt(prefix: string, origin: string, c: Credentials, instance?: InstanceName): NodeJS.ProcessEnv {
   return {
-    [`${prefix}_API_BASE_URL`]: `${origin}${API_BASE_PATH}`,
+    [`${prefix}_API_BASE_URL`]: `${origin}${instance ? instanceBasePath(instance) : API_BASE_PATH}`,
     [`${prefix}_OAUTH_BASE_URL`]: origin,
     [`${prefix}_CLIENT_ID`]: c.clientId,
     [`${prefix}_CLIENT_SECRET`]: c.clientSecret,
@@ -234,11 +248,16 @@ export function environmentFor(name: EnvironmentName, source?: NodeJS.ProcessEnv
 
 export type ServedApi = ReturnType<typeof createReferenceApi> & { origin: string };
 
+type Forwarder = Awaited<ReturnType<typeof startForwarder>>;
+export type CredentialProxy = (name: EnvironmentName, apiBaseUrl: string, accessToken?: string) => Promise<Forwarder>;
+
 type Fixtures = {
   /** Runs the suite in a folder of this test's output (`options.name` tells several runs apart). */
   runSuite: (args: string[], env?: NodeJS.ProcessEnv, options?: RunOptions) => Promise<SuiteRun>;
   /** A reference API listening on loopback until the test ends. */
   referenceApi: (options?: ReferenceApiOptions) => Promise<ServedApi>;
+  /** A worker's credential proxy (fixtures/proxy/forwarder.ts) for `name` at `apiBaseUrl`, until the test ends. */
+  credentialProxy: CredentialProxy;
 };
 type WorkerFixtures = {
   /** `runSuite` for a worker-scoped fixture: the run is made once per worker, under `name`. */
@@ -270,6 +289,23 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     const s = servers();
     await use(s.serve);
     await s.close();
+  },
+  credentialProxy: async ({}, use) => {
+    const started: Forwarder[] = [];
+    await use(async (name, apiBaseUrl, accessToken = 'qa-access-token') => {
+      const prefix = name.toUpperCase();
+      const env = environmentFor(name, {
+        [`${prefix}_API_BASE_URL`]: apiBaseUrl,
+        [`${prefix}_OAUTH_BASE_URL`]: apiBaseUrl,
+        [`${prefix}_CLIENT_ID`]: 'qa-client',
+        [`${prefix}_ACCESS_TOKEN`]: accessToken,
+      });
+      const session = { accessToken, userId: 'user-qa', via: 'access-token' as const };
+      const forwarder = await startForwarder({ env, session: () => session, ledger: new Ledger(tempDir('ledger'), name) });
+      started.push(forwarder);
+      return forwarder;
+    });
+    await Promise.all(started.map((f) => f.close()));
   },
   shareRun: [
     async ({}, use, workerInfo) => {

@@ -7,12 +7,11 @@
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { NAME_PREFIX, URL_PREFIX } from '../fixtures/data';
-import { Ledger } from '../fixtures/ledger';
 import { authModes, isCredentialed } from '../fixtures/proxy/credentials';
 import { CALL_HEADER, startForwarder } from '../fixtures/proxy/forwarder';
 import { type GuardPolicy, type GuardRequest, normalisedApiPath, writeGuard } from '../fixtures/proxy/write-guard';
-import type { SuiteEnvironment } from '../fixtures/settings';
-import { environmentFor, expect, pointAt, type ServedApi, tempDir, test } from './fixtures';
+import { API_BASE_PATH } from '../reference-api/server';
+import { type CredentialProxy, expect, type ServedApi, test } from './fixtures';
 
 const readOnly: GuardPolicy = { environment: 'production', allowWrites: false, privateOnly: true };
 const withWrites: GuardPolicy = { ...readOnly, allowWrites: true };
@@ -97,17 +96,6 @@ test('prelive and local are not guarded: public groups are how create-echo is pr
 
 // ---- the forwarder ------------------------------------------------------------------------------
 
-const grant = { sub: 'user-guard-qa', clientId: 'guard-client', scope: 'room.create room.read' };
-
-/** The credential proxy of a worker, pointed at `api` as production (or at its bare origin). */
-async function forwarderTo(api: ServedApi, o: { bare?: boolean } = {}) {
-  const accessToken = api.issueAccessToken(grant);
-  const production = environmentFor('production', pointAt('PRODUCTION', api.origin, { clientId: grant.clientId, accessToken }));
-  const env: SuiteEnvironment = o.bare ? { ...production, apiBaseUrl: api.origin } : production;
-  const session = { accessToken, userId: grant.sub, via: 'access-token' as const };
-  return startForwarder({ env, session: () => session, ledger: new Ledger(tempDir('ledger'), 'production') });
-}
-
 /** One raw request, the way any process on the machine could send it; `route` is sent as the request target, as is. */
 function send(origin: string, route: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
   const { hostname, port } = new URL(origin);
@@ -122,9 +110,13 @@ function send(origin: string, route: string, o: { method?: string; headers?: Rec
   });
 }
 
-test('the forwarder sends nothing without the id of a call registered in its own process, and each id once', async ({ referenceApi }) => {
+const grant = { sub: 'user-guard-qa', clientId: 'qa-client', scope: 'room.create room.read' };
+/** The credential proxy of a worker, for production at `api`. */
+const production = (api: ServedApi, proxy: CredentialProxy) => proxy('production', `${api.origin}${API_BASE_PATH}`, api.issueAccessToken(grant));
+
+test('the forwarder sends nothing without the id of a call registered in its own process, and each id once', async ({ referenceApi, credentialProxy }) => {
   const api = await referenceApi();
-  const forwarder = await forwarderTo(api);
+  const forwarder = await production(api, credentialProxy);
   const read = '/v1/rooms/group/qa-contract-nothing';
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
   const statuses = [
@@ -133,37 +125,34 @@ test('the forwarder sends nothing without the id of a call registered in its own
     await send(forwarder.origin, read, { method: 'GET', headers: { [CALL_HEADER]: id } }),
     await send(forwarder.origin, read, { method: 'GET', headers: { [CALL_HEADER]: id } }),
   ];
-  await forwarder.close();
   expect(statuses).toEqual([403, 403, 404, 403]);
   expect(api.stats.requests).toBe(1);
 });
 
-test('the forwarder puts every create through the guard: without the opt-in, production gets none', async ({ referenceApi }) => {
+test('the forwarder puts every create through the guard: without the opt-in, production gets none', async ({ referenceApi, credentialProxy }) => {
   const api = await referenceApi();
-  const forwarder = await forwarderTo(api);
+  const forwarder = await production(api, credentialProxy);
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
   const status = await send(forwarder.origin, '/v1/rooms/groups', { headers: { [CALL_HEADER]: id }, body: body() });
   expect(forwarder.take(id)).toMatchObject({ kind: 'blocked', reason: expect.stringContaining('PRODUCTION_ALLOW_WRITES') });
-  await forwarder.close();
   expect(status).toBe(403);
   expect(api.stats.requests).toBe(0);
 });
 
-test('the forwarder never leaves the API: a path naming another host is refused', async ({ referenceApi }) => {
+test('the forwarder never leaves the API: a path naming another host is refused', async ({ referenceApi, credentialProxy }) => {
   const api = await referenceApi();
-  const forwarder = await forwarderTo(api, { bare: true });
+  // A base URL without a path: `//host/...` would be another host.
+  const forwarder = await credentialProxy('production', api.origin);
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
   const status = await send(forwarder.origin, '//evil.example/v1/rooms/1', { method: 'GET', headers: { [CALL_HEADER]: id } });
   expect(forwarder.take(id)).toEqual({ kind: 'blocked', reason: 'the request path leaves the API base URL' });
-  await forwarder.close();
   expect(status).toBe(400);
 });
 
-test('the forwarder drops the headers some frameworks honour to change the method', async ({ referenceApi }) => {
+test('the forwarder drops the headers some frameworks honour to change the method', async ({ referenceApi, credentialProxy }) => {
   const api = await referenceApi();
-  const forwarder = await forwarderTo(api);
+  const forwarder = await production(api, credentialProxy);
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
   await send(forwarder.origin, '/v1/rooms/1', { method: 'GET', headers: { [CALL_HEADER]: id, 'x-http-method-override': 'POST' } });
-  await forwarder.close();
   expect(api.stats.byRoute).toEqual({ 'read-by-id': 1 });
 });
