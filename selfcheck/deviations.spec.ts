@@ -1,92 +1,89 @@
 /**
- * Known deviations (known-deviations.json, fixtures/deviations.ts): a deviation for a clause that
- * does fail turns its tests into expected failures and the run passes; one whose clause passes
- * fails the run (the environment was fixed: remove the entry); an expired one fails the run and
- * names itself; an invalid file stops the run before anything runs. Each run is limited to the
- * create-echo tests (@create-echo, two tests) to stay fast.
+ * Known deviations (known-deviations.json, fixtures/deviations.ts) in a real run: one run of the
+ * create-echo tests about the flags, with a deviation for that clause in each environment. In local its API swaps
+ * the flags (honoured: expected failures, GO); in prelive the entry's review date has passed
+ * (expired: the run fails naming it); production honours the clause (fixed: the entry must go).
+ * The verdict's rules themselves are unit-tested in verdict.spec.ts; the file's own in start-up.spec.ts.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
-import { KnownDeviations, readKnownDeviations, DEFAULT_DEVIATIONS_FILE } from '../fixtures/deviations';
-import { ROOT, runSuite } from './harness';
+import { DEFAULT_DEVIATIONS_FILE, type KnownDeviation, KnownDeviations, readKnownDeviations } from '../fixtures/deviations';
+import { test as base, expect, pointAt, type SuiteRun, tempDir } from './fixtures';
 
-/** Nothing of this run's own settings decides a child's verdict. */
-const fresh = { CI: undefined, QR_TODAY: undefined };
-const echo = ['--project=local', '--grep', '@create-echo'];
+const TODAY = '2026-07-01';
+const deviation = (environment: KnownDeviation['environment'], reviewBy: string): KnownDeviation => ({
+  clause: 'create-echo',
+  environment,
+  reason: `${environment}: the flags come back swapped (self-test)`,
+  link: 'https://github.com/example/issues/1',
+  reviewBy,
+});
+const deviations = [deviation('local', '2026-12-31'), deviation('prelive', '2026-06-30'), deviation('production', '2026-12-31')];
 
-const deviation = { clause: 'create-echo', environment: 'local', reason: 'the reference API swaps public and hideFollowJoinButton (self-test)', link: 'https://github.com/example/issues/1', reviewBy: '2026-12-31' };
-function file(list: unknown): string {
-  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qr-deviations-')), 'known-deviations.json');
-  fs.writeFileSync(f, JSON.stringify(list, null, 2));
-  return f;
-}
-const summaryOf = (outputDir: string) => fs.readFileSync(path.join(outputDir, 'contract-summary.md'), 'utf8');
-const echoRow = (summary: string) => summary.split('\n').find((l) => l.startsWith('| `create-echo` |')) ?? '';
-
-test('a deviation for a clause that does fail: its tests are expected failures, listed, and the run passes (GO)', async () => {
-  const run = await runSuite('deviation-honoured', echo, { ...fresh, QR_KNOWN_DEVIATIONS: file([deviation]), QR_TODAY: '2026-12-31', QR_REFERENCE_FAULT: 'booleans-swapped' });
-  expect(run.code, run.stdout + run.stderr).toBe(0);
-  const tests = run.report!.tests;
-  expect(tests).toHaveLength(2);
-  for (const t of tests) {
-    expect(t.status, t.title).toBe('expected');
-    expect(t.errors.join('\n'), t.title).toContain('[create-echo]');
-    expect(t.annotations.find((a) => a.type === 'known-deviation')?.description).toContain('create-echo in local: the reference API swaps');
-  }
-  const summary = summaryOf(run.outputDir);
-  expect(echoRow(summary)).toContain('| expected-fail (known deviation) |');
-  expect(summary).toContain('review by 2026-12-31: honoured');
-  expect(summary).toMatch(/Expected failures \(known deviations\):\n\n- local · create-group\.spec\.ts › the group is what was asked for \[create-echo\]/);
-  expect(summary).toMatch(/^- local: \*\*GO\*\* \(0 passed, 0 failed, 2 expected to fail/m);
+const test = base.extend<{}, { excused: SuiteRun }>({
+  excused: [
+    async ({ shareRun, shareReferenceApi }, use) => {
+      const file = path.join(tempDir('deviations'), 'known-deviations.json');
+      fs.writeFileSync(file, JSON.stringify(deviations));
+      const api = await shareReferenceApi();
+      const token = () => api.issueAccessToken({ sub: 'user-deviations', clientId: 'c', scope: 'room' });
+      // The create-echo tests about the flags: the ones a server swapping them breaks.
+      const run = await shareRun('excused', ['--grep', '@create-echo', '--grep-invert', 'description: given|minimal group'], {
+        QR_KNOWN_DEVIATIONS: file,
+        QR_TODAY: TODAY,
+        QR_REFERENCE_FAULT: 'booleans-swapped',
+        ...pointAt('PRELIVE', api.origin, { clientId: 'c', accessToken: token() }),
+        ...pointAt('PRODUCTION', api.origin, { clientId: 'c', accessToken: token() }, 'faithful'),
+        PRODUCTION_ALLOW_WRITES: 'true',
+      });
+      await use(run);
+    },
+    { scope: 'worker' },
+  ],
 });
 
-test('a deviation whose clause passes fails the run: the environment is fixed, the entry must go', async () => {
-  const run = await runSuite('deviation-fixed', echo, { ...fresh, QR_KNOWN_DEVIATIONS: file([deviation]), QR_TODAY: '2026-06-01' });
-  expect(run.code, run.stdout + run.stderr).not.toBe(0);
-  expect(run.report!.tests.map((t) => t.status)).toEqual(['unexpected', 'unexpected']);
-  const summary = summaryOf(run.outputDir);
-  expect(echoRow(summary)).toContain('| **FAILED** |');
-  expect(summary).toContain('a known deviation expects it to fail (create-echo): the environment seems fixed, remove the entry from known-deviations.json');
-  expect(summary).toMatch(/^- local: \*\*NO-GO\*\*/m);
-});
+const verdictOf = (run: SuiteRun, environment: string) => run.summary.split('\n').find((l) => l.startsWith(`- ${environment}: **`)) ?? '';
+const testsOf = (run: SuiteRun, environment: string) => run.tests.filter((t) => t.projectName === environment);
 
-test('an expired deviation fails the run with a message naming it, though every test passes', async () => {
-  const run = await runSuite('deviation-expired', echo, { ...fresh, QR_KNOWN_DEVIATIONS: file([deviation]), QR_TODAY: '2027-01-01' });
-  expect(run.code, run.stdout + run.stderr).not.toBe(0);
-  // Not honoured any more: the tests run as usual (and pass against the faithful reference).
-  expect(run.report!.tests.map((t) => t.status)).toEqual(['expected', 'expected']);
-  expect(run.report!.stats.unexpected).toBe(0);
-  expect(run.stderr).toContain(`Known deviation expired: create-echo in local: ${deviation.reason} (${deviation.link}), review by 2026-12-31. Today is 2027-01-01`);
-  const summary = summaryOf(run.outputDir);
-  expect(summary).toContain('review by 2026-12-31: **EXPIRED** (today is 2027-01-01)');
-  expect(summary).toMatch(/^- local: \*\*NO-GO\*\* .*known deviation expired: create-echo \(review by 2026-12-31\)/m);
-  expect(JSON.parse(fs.readFileSync(path.join(run.outputDir, 'contract-verdict.json'), 'utf8')).ok).toBe(false);
-});
+test.describe('one run, a deviation in each environment', () => {
+  test.describe.configure({ mode: 'default' });
 
-test('an invalid deviations file stops the run at start-up, every problem listed', async () => {
-  const bad = file([{ ...deviation, clause: 'create-everything', reviewBy: '31/12/2026' }, { ...deviation, link: 'see the wiki' }]);
-  const run = await runSuite('deviation-invalid', echo, { ...fresh, QR_KNOWN_DEVIATIONS: bad });
-  expect(run.code).toBe(2);
-  expect(run.stderr).toContain(`${bad} is not a valid list of known deviations:`);
-  expect(run.stderr).toContain('entry 0.clause: is not a clause id of fixtures/clauses.ts (got "create-everything")');
-  expect(run.stderr).toContain('entry 0.reviewBy: must be a date YYYY-MM-DD');
-  expect(run.stderr).toContain('entry 1.link: must be an http(s) URL');
-  expect(run.report).toBeUndefined();
+  test('a deviation for a clause that fails: its tests are expected failures, listed, and the environment GO', async ({ excused: run }) => {
+    const failing = testsOf(run, 'local').filter((t) => t.errors.join('\n').includes('[create-echo]'));
+    expect(failing.length).toBeGreaterThanOrEqual(2);
+    for (const t of failing) expect(t.status, t.title).toBe('expected');
+    expect(run.annotations('qr-known-deviation').filter((d) => d.environment === 'local').length).toBeGreaterThanOrEqual(failing.length);
+    expect(run.cellsOf('create-echo')[0]).toBe('expected-fail (known deviation)');
+    expect(run.summary).toMatch(/Expected failures \(known deviations\):\n\n- local · /);
+    expect(verdictOf(run, 'local')).toMatch(/^- local: \*\*GO\*\* \(0 passed, 0 failed, \d+ expected to fail/);
+  });
+
+  test('an expired deviation fails its environment, naming itself, though every test passes', async ({ excused: run }) => {
+    expect(testsOf(run, 'prelive').filter((t) => t.status === 'unexpected')).toEqual([]);
+    expect(run.stderr).toContain(`Known deviation expired: create-echo in prelive: ${deviations[1].reason} (${deviations[1].link}), review by 2026-06-30. Today is ${TODAY}`);
+    expect(run.summary).toContain(`review by 2026-06-30: **EXPIRED** (today is ${TODAY})`);
+    expect(verdictOf(run, 'prelive')).toMatch(/^- prelive: \*\*NO-GO\*\* .*known deviation expired: create-echo \(review by 2026-06-30\)/);
+  });
+
+  test('a deviation whose clause passes fails its environment: the entry must go', async ({ excused: run }) => {
+    const passedAnyway = testsOf(run, 'production').filter((t) => t.status === 'unexpected');
+    expect(passedAnyway.length).toBeGreaterThanOrEqual(1);
+    expect(run.summary).toContain('a known deviation expects it to fail (create-echo): the environment seems fixed, remove the entry from known-deviations.json');
+    expect(verdictOf(run, 'production')).toMatch(/^- production: \*\*NO-GO\*\*/);
+  });
+
+  test('the run fails, and its verdict file says so', async ({ excused: run }) => {
+    expect(run.code, run.tail()).toBe(1);
+    expect(run.verdict.ok).toBe(false);
+  });
 });
 
 test('one entry per clause and environment', () => {
-  const twice = KnownDeviations.safeParse([deviation, { ...deviation, reason: 'the same clause and environment again' }]);
-  expect(twice.success).toBe(false);
-  expect(twice.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['1: duplicates entry 0 (create-echo in local)']);
-  expect(KnownDeviations.safeParse([deviation, { ...deviation, environment: 'prelive' }]).success).toBe(true);
+  const twice = KnownDeviations.safeParse([deviations[0], { ...deviations[0], reason: 'the same clause and environment again' }]);
+  expect(twice.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['1: duplicates entry 0 (create-echo in local)']);
+  expect(KnownDeviations.safeParse(deviations).success).toBe(true);
 });
 
-test('the checked-in file and the documented example are valid', () => {
-  expect(readKnownDeviations(DEFAULT_DEVIATIONS_FILE)).toEqual([]);
-  const docs = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const example = docs.match(/```json\n(\[[\s\S]*?\])\n```/)?.[1];
-  expect(example, 'a ```json example in the README').toBeTruthy();
-  expect(KnownDeviations.parse(JSON.parse(example!))).toHaveLength(1);
+test('the checked-in file is valid', () => {
+  expect(() => readKnownDeviations(DEFAULT_DEVIATIONS_FILE)).not.toThrow();
 });
