@@ -4,11 +4,11 @@
  * contract; every variant deviates at least one seam; every name of the catalog is served under
  * its own path prefix. Proven from the catalog's data and the built behaviours, not from source text.
  */
-import { expect, test } from '@playwright/test';
 import { clauseIds, type ClauseId } from '../fixtures/clauses';
 import { compose, seamNames, type Deviation, type Seam } from '../reference-api/behaviour';
 import { faultNames, faults, variantNames, variants } from '../reference-api/faults';
 import { createReferenceApi, instanceBasePath, listen, type InstanceName } from '../reference-api/server';
+import { expect, test } from './fixtures';
 
 /** The families of the contract; each must be broken by at least one fault. */
 const families: Record<string, ClauseId[]> = {

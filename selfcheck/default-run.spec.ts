@@ -13,18 +13,19 @@ import { test as base, expect, type SuiteRun, tempDir } from './fixtures';
 import { htmlReportData, scanRun, secretsFromLog } from './scan';
 
 type DefaultRun = { run: SuiteRun; stepSummary: string; secretsLog: string };
-const test = base.extend<{}, { defaultRun: DefaultRun }>({
-  defaultRun: [
-    async ({ shareRun }, use) => {
-      const dir = tempDir('default-run');
-      const stepSummary = path.join(dir, 'step-summary.md');
-      const secretsLog = path.join(dir, 'secrets.txt');
-      fs.writeFileSync(stepSummary, '# earlier step\n');
-      const run = await shareRun('default', [], { GITHUB_STEP_SUMMARY: stepSummary, QR_SECRETS_LOG: secretsLog, QR_WORKERS: '2' });
-      await use({ run, stepSummary, secretsLog });
-    },
-    { scope: 'worker' },
-  ],
+const test = base.extend<{ defaultRun: DefaultRun }>({
+  defaultRun: async ({ once, shareRun }, use) =>
+    use(
+      await once('default-run', async () => {
+        const dir = tempDir('default-run');
+        const stepSummary = path.join(dir, 'step-summary.md');
+        const secretsLog = path.join(dir, 'secrets.txt');
+        fs.writeFileSync(stepSummary, '# earlier step\n');
+        // The user's default of two workers (the harness's is one).
+        const env = { GITHUB_STEP_SUMMARY: stepSummary, QR_SECRETS_LOG: secretsLog, QR_WORKERS: '2' };
+        return { run: await shareRun('default', [], env), stepSummary, secretsLog };
+      }),
+    ),
 });
 // Every test reads the one run: in order, in one worker.
 test.describe.configure({ mode: 'default' });

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
 import { clauseIds } from '../fixtures/clauses';
 import { KnownDeviations } from '../fixtures/deviations';
 import { environmentVariables, suiteVariables } from '../fixtures/settings';
+import { expect, test } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');

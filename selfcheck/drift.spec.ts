@@ -9,7 +9,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
 import { z } from 'zod';
 import type { KnownDeviation } from '../fixtures/deviations';
 import {
@@ -31,6 +30,7 @@ import {
 } from '../fixtures/drift';
 import { CREATE_STATUSES, CreateGroupRequest, RoomCreatedResponse, RoomProfile } from '../fixtures/schemas';
 import { runDrift } from '../tools/drift';
+import { expect, test } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '..');
 const SNAPSHOT = { prelive: 'contract/openapi/prelive.json', production: 'contract/openapi/production.json' } as const;

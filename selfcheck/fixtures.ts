@@ -15,7 +15,7 @@ import type { ClauseId } from '../fixtures/clauses';
 import { LEDGER_FILE, Ledger, LedgerEntry } from '../fixtures/ledger';
 import { startForwarder } from '../fixtures/proxy/forwarder';
 import type { EnvironmentVerdict } from '../fixtures/reporters/verdict';
-import { type EnvironmentName, readEnvironment, readSettings, type SuiteEnvironment } from '../fixtures/settings';
+import { type EnvironmentName, readSettings, type SuiteEnvironment } from '../fixtures/settings';
 import {
   API_BASE_PATH,
   createReferenceApi,
@@ -236,20 +236,29 @@ export function pointAt(prefix: string, origin: string, c: Credentials, instance
   };
 }
 
-/** An environment as the fixtures get it, from `source` (default: a client and a token); QR_AUTH_DIR a fresh folder unless given. */
+/**
+ * An environment as the fixtures get it, from `source` (default: a client and a token) with the
+ * suite's own variables it holds (PRODUCTION_ALLOW_WRITES, ...); QR_AUTH_DIR a fresh folder unless given.
+ */
 export function environmentFor(name: EnvironmentName, source?: NodeJS.ProcessEnv): SuiteEnvironment {
   const prefix = name.toUpperCase();
   const given = source ?? { [`${prefix}_CLIENT_ID`]: 'qa-client', [`${prefix}_ACCESS_TOKEN`]: 'qa-token' };
-  const suite = readSettings({ QR_AUTH_DIR: given.QR_AUTH_DIR ?? tempDir('auth') }).settings!.suite;
-  const read = readEnvironment(name, given, suite);
-  if (read.status !== 'ok') throw new Error(`${name} is ${read.status}: ${JSON.stringify(read)}`);
-  return read.env;
+  const { settings, problems } = readSettings({ QR_AUTH_DIR: tempDir('auth'), ...given });
+  const status = settings?.environments[name];
+  if (status?.status !== 'ok') throw new Error(`${name} is not usable: ${problems.join('; ') || status?.status}`);
+  return status.env;
 }
 
 export type ServedApi = ReturnType<typeof createReferenceApi> & { origin: string };
 
-type Forwarder = Awaited<ReturnType<typeof startForwarder>>;
-export type CredentialProxy = (name: EnvironmentName, apiBaseUrl: string, accessToken?: string) => Promise<Forwarder>;
+export type Forwarder = Awaited<ReturnType<typeof startForwarder>> & { ledgerDir: string };
+/** A worker's credential proxy for `name` at `apiBaseUrl`; `extra`: more variables (PRODUCTION_ALLOW_WRITES, ...). */
+export type CredentialProxy = (
+  name: EnvironmentName,
+  apiBaseUrl: string,
+  accessToken?: string,
+  extra?: NodeJS.ProcessEnv,
+) => Promise<Forwarder>;
 
 type Fixtures = {
   /** Runs the suite in a folder of this test's output (`options.name` tells several runs apart). */
@@ -260,9 +269,15 @@ type Fixtures = {
   credentialProxy: CredentialProxy;
 };
 type WorkerFixtures = {
-  /** `runSuite` for a worker-scoped fixture: the run is made once per worker, under `name`. */
+  /**
+   * Makes a value once per worker and key: a child run that several tests read. Those tests stay
+   * in one worker (a `describe` in mode `default`). Worker fixtures are declared here only, so that
+   * every self-test file shares one worker pool: a worker process costs about 1.5 s of CPU.
+   */
+  once: <T>(key: string, make: () => Promise<T>) => Promise<T>;
+  /** `runSuite` for `once`: the run goes to the worker's folder, under `name`. */
   shareRun: (name: string, args: string[], env?: NodeJS.ProcessEnv, options?: RunOptions) => Promise<SuiteRun>;
-  /** `referenceApi` for a worker-scoped fixture: closed when the worker ends. */
+  /** `referenceApi` for `once`: closed when the worker ends. */
   shareReferenceApi: (options?: ReferenceApiOptions) => Promise<ServedApi>;
 };
 
@@ -292,21 +307,33 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   },
   credentialProxy: async ({}, use) => {
     const started: Forwarder[] = [];
-    await use(async (name, apiBaseUrl, accessToken = 'qa-access-token') => {
+    await use(async (name, apiBaseUrl, accessToken = 'qa-access-token', extra = {}) => {
       const prefix = name.toUpperCase();
       const env = environmentFor(name, {
         [`${prefix}_API_BASE_URL`]: apiBaseUrl,
         [`${prefix}_OAUTH_BASE_URL`]: apiBaseUrl,
         [`${prefix}_CLIENT_ID`]: 'qa-client',
         [`${prefix}_ACCESS_TOKEN`]: accessToken,
+        ...extra,
       });
       const session = { accessToken, userId: 'user-qa', via: 'access-token' as const };
-      const forwarder = await startForwarder({ env, session: () => session, ledger: new Ledger(tempDir('ledger'), name) });
+      const ledgerDir = tempDir('ledger');
+      const forwarder = Object.assign(await startForwarder({ env, session: () => session, ledger: new Ledger(ledgerDir, name) }), { ledgerDir });
       started.push(forwarder);
       return forwarder;
     });
     await Promise.all(started.map((f) => f.close()));
   },
+  once: [
+    async ({}, use) => {
+      const made = new Map<string, Promise<unknown>>();
+      await use(<T>(key: string, make: () => Promise<T>) => {
+        if (!made.has(key)) made.set(key, make());
+        return made.get(key) as Promise<T>;
+      });
+    },
+    { scope: 'worker' },
+  ],
   shareRun: [
     async ({}, use, workerInfo) => {
       const folder = path.join(workerInfo.project.outputDir, `shared-w${workerInfo.workerIndex}`);

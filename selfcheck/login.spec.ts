@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
 import { createReferenceApi, listen } from '../reference-api/server';
-import { ROOT, tempDir } from './fixtures';
+import { expect, ROOT, tempDir, test } from './fixtures';
 
 const CLIENT_ID = 'login-client';
 const CLIENT_SECRET = 'login-secret-5f0c9a7e21d4';

@@ -4,12 +4,12 @@
  * covers the older ones through the suite itself).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { expect, test } from '@playwright/test';
 import { decodeJwt } from '../reference-api/jwt';
 import { DEFAULT_USER } from '../reference-api/oauth';
 import {
   createReferenceApi, instanceBasePath, listen, type InstanceName, type ReferenceApiOptions,
 } from '../reference-api/server';
+import { expect, test } from './fixtures';
 
 const CLIENT = 'reference-spec';
 const SECRET = `spec-secret-${randomBytes(8).toString('hex')}`;

@@ -3,13 +3,12 @@
  * covering design of the documented ways to make a group, production leaves out what it cannot
  * have and says why, and the negative cases are generated per field from the request schema.
  */
-import { expect, test } from '@playwright/test';
 import { z } from 'zod';
 import { groupFor, groupKeys, plans } from '../fixtures/groups';
 import { casesOf, fieldsOf, negativeCases, type PositiveCase, positiveCases } from '../fixtures/request-space';
 import { CreateGroupRequest } from '../fixtures/schemas';
 import { TestData } from '../fixtures/data';
-import { environmentFor } from './fixtures';
+import { environmentFor, expect, test } from './fixtures';
 
 const sample = new TestData(1, 'sample', 's');
 

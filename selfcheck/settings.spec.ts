@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
 import dotenv from 'dotenv';
 import { definitionUrlFor } from '../fixtures/drift';
 import {
@@ -17,7 +16,7 @@ import {
   readSettings,
   suiteVariables,
 } from '../fixtures/settings';
-import { ROOT, tempDir } from './fixtures';
+import { expect, ROOT, tempDir, test } from './fixtures';
 
 /** No refresh token stored by `npm run login`: the developer's own .auth/ must not change a verdict. */
 const AUTH = { QR_AUTH_DIR: tempDir('auth') };

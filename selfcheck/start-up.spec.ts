@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { test as base, expect, spawnSuite, type SuiteRun, tempDir } from './fixtures';
+import { test as base, expect, type SuiteRun, tempDir } from './fixtures';
 
 const planted = {
   PRELIVE_CLIENT_ID: 'from-the-caller',
@@ -19,22 +19,22 @@ const planted = {
  * `.env` (in the child's working directory) configure prelive: had either reached the child,
  * prelive would be configured.
  */
-const test = base.extend<{}, { misconfigured: SuiteRun }>({
-  misconfigured: [
-    async ({}, use, workerInfo) => {
-      const home = tempDir('dotenv');
-      fs.writeFileSync(path.join(home, '.env'), Object.entries(planted).map(([k, v]) => `${k}=${v}`).join('\n'));
-      const dir = path.join(workerInfo.project.outputDir, `misconfigured-w${workerInfo.workerIndex}`);
-      const callers = Object.fromEntries(Object.keys(planted).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, planted);
-      // The child's environment is taken when it starts: the caller's is restored at once.
-      const run = spawnSuite(dir, ['--project=prelive'], { QR_WORKERS: 'two', PRODUCTION_API_BASE_URL: 'apis.quran.foundation' }, { cwd: home });
-      for (const [k, v] of Object.entries(callers)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-      await use(await run);
-    },
-    { scope: 'worker' },
-  ],
+const test = base.extend<{ misconfigured: SuiteRun }>({
+  misconfigured: async ({ once, shareRun }, use) =>
+    use(
+      await once('misconfigured', () => {
+        const home = tempDir('dotenv');
+        fs.writeFileSync(path.join(home, '.env'), Object.entries(planted).map(([k, v]) => `${k}=${v}`).join('\n'));
+        const callers = Object.fromEntries(Object.keys(planted).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, planted);
+        // The child's environment is taken when it starts: the caller's is restored at once.
+        const wrong = { QR_WORKERS: 'two', PRODUCTION_API_BASE_URL: 'apis.quran.foundation' };
+        const run = shareRun('misconfigured', ['--project=prelive'], wrong, { cwd: home });
+        for (const [k, v] of Object.entries(callers)) if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+        return run;
+      }),
+    ),
 });
 test.describe.configure({ mode: 'default' });
 

@@ -3,11 +3,11 @@
  * and a few facts about the run in, cells per clause and a verdict per environment out. No child
  * run: each scenario is a handful of records.
  */
-import { expect, test } from '@playwright/test';
 import type { ClauseId } from '../fixtures/clauses';
 import type { KnownDeviation } from '../fixtures/deviations';
 import { verdictLine } from '../fixtures/reporters/render';
 import { judge, type RunFacts, type TestRecord } from '../fixtures/reporters/verdict';
+import { expect, test } from './fixtures';
 
 const DAY = '2026-06-01';
 const facts = (o: Partial<RunFacts> = {}): RunFacts => ({

@@ -9,10 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
 import { parse } from 'yaml';
 import { environmentVariables, environments } from '../fixtures/settings';
-import { tempDir } from './fixtures';
+import { expect, tempDir, test } from './fixtures';
 
 const root = path.join(__dirname, '..');
 const text = fs.readFileSync(path.join(root, '.github', 'workflows', 'contract.yml'), 'utf8');
