@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { CALL_HEADER } from '../fixtures/proxy/forwarder';
 import { giveUpOn429, RETRY_POLICY, retryAfterMs } from '../fixtures/proxy/outcome';
 import { signJwt } from '../reference-api/jwt';
-import { test as base, expect, pointAt, type SuiteRun } from './fixtures';
+import type { ReferenceApiOptions } from '../reference-api/server';
+import { test as base, expect, pointAt, type ServedApi, type SuiteRun } from './fixtures';
 import { scanRun } from './scan';
 
 /** A server answering every request with `answer`, or never (`silent`); it counts requests. */
@@ -44,57 +45,68 @@ function accessToken(minutes = 60) {
 }
 const at = (prefix: string, origin: string, token = accessToken()) => pointAt(prefix, origin, { clientId: 'c', accessToken: token });
 
-/** The smoke subset, each environment broken its own way; made once per worker count. */
-type Broken = (workers: 1 | 4) => Promise<SuiteRun>;
-type Refused = { run: SuiteRun; secrets: string[]; apiRequests: Record<string, number> };
-const test = base.extend<{}, { broken: Broken; refused: Refused }>({
-  broken: [
-    async ({ shareRun }, use) => {
-      const runs = new Map<number, Promise<SuiteRun>>();
-      await use((workers) => {
-        if (!runs.has(workers)) runs.set(workers, brokenRun(workers, shareRun));
-        return runs.get(workers)!;
-      });
-    },
-    { scope: 'worker' },
-  ],
-  refused: [
-    async ({ shareRun, shareReferenceApi }, use) => {
-      const secrets = ['refused-secret-0123456789', `rt_unknown${Date.now()}abcdefghij`, 'a-wrong-secret-0123456789'];
-      const [clientSecret, unknownToken, wrongSecret] = secrets;
-      const api = await shareReferenceApi({ clients: { c: clientSecret }, onTokenIssued: (t) => secrets.push(t) });
-      const validToken = api.issueRefreshToken({ sub: 'user-refused', clientId: 'c', scope: 'room offline_access' });
-      const expired = accessToken(-60);
-      secrets.push(expired);
-      const run = await shareRun('refused', ['--grep', '@smoke'], {
-        ...at('LOCAL', 'http://127.0.0.1:9', expired),
-        ...pointAt('PRELIVE', api.origin, { clientId: 'c', clientSecret, refreshToken: unknownToken }),
-        ...pointAt('PRODUCTION', api.origin, { clientId: 'c', clientSecret: wrongSecret, refreshToken: validToken }),
-        QR_WORKERS: '2',
-      });
-      await use({ run, secrets, apiRequests: api.stats.byRoute });
-    },
-    { scope: 'worker' },
-  ],
-});
+/** Two tests per environment, each sending a request of its own at once: a 401 check and a 400 check. */
+const TWO_REQUESTS = ['--grep', 'a create without an access token|with name: 51 characters'];
+type ShareRun = (name: string, args: string[], env: NodeJS.ProcessEnv) => Promise<SuiteRun>;
 
-async function brokenRun(workers: number, shareRun: (n: string, a: string[], e: NodeJS.ProcessEnv) => Promise<SuiteRun>) {
+/**
+ * Three broken environments in one run: local cannot be reached (refused), prelive does not answer
+ * (configured with every credential, none of which may leak), production rate-limits forever.
+ */
+async function brokenRun(workers: number, shareRun: ShareRun) {
   const refusing = await tinyServer((res) => res.end());
   await refusing.close();
   const silent = await tinyServer('silent');
   const limiting = await tinyServer(tooMany('0'));
+  const secrets = [accessToken(), 'rt_prelive-refresh-token-0123456789', 'prelive-client-secret-0123456789'];
+  const [token, refreshToken, clientSecret] = secrets;
   try {
-    return await shareRun(`broken-${workers}`, ['--grep', '@smoke'], {
+    const run = await shareRun(`broken-${workers}`, TWO_REQUESTS, {
       ...at('LOCAL', refusing.origin),
-      ...at('PRELIVE', silent.origin),
+      ...pointAt('PRELIVE', silent.origin, { clientId: 'c', accessToken: token, refreshToken, clientSecret }),
       ...at('PRODUCTION', limiting.origin),
       // The bound of a silent API is this timeout (the default, 15 s, is the settings' to prove).
       QR_REQUEST_TIMEOUT_MS: '1000',
       QR_WORKERS: String(workers),
     });
+    return { run, secrets };
   } finally {
     await Promise.all([silent.close(), limiting.close()]);
   }
+}
+
+/**
+ * Three environments whose credentials are refused, in one run: local's access token has expired,
+ * prelive's refresh token is unknown to the token endpoint (a reference API's), production's
+ * client secret is wrong.
+ */
+async function refusedRun(shareRun: ShareRun, serve: (o: ReferenceApiOptions) => Promise<ServedApi>) {
+  const secrets = ['refused-secret-0123456789', `rt_unknown${Date.now()}abcdefghij`, 'a-wrong-secret-0123456789'];
+  const [clientSecret, unknownToken, wrongSecret] = secrets;
+  const api = await serve({ clients: { c: clientSecret }, onTokenIssued: (t) => secrets.push(t) });
+  const validToken = api.issueRefreshToken({ sub: 'user-refused', clientId: 'c', scope: 'room offline_access' });
+  const expired = accessToken(-60);
+  secrets.push(expired);
+  const run = await shareRun('refused', TWO_REQUESTS, {
+    ...at('LOCAL', 'http://127.0.0.1:9', expired),
+    ...pointAt('PRELIVE', api.origin, { clientId: 'c', clientSecret, refreshToken: unknownToken }),
+    ...pointAt('PRODUCTION', api.origin, { clientId: 'c', clientSecret: wrongSecret, refreshToken: validToken }),
+  });
+  return { run, secrets, apiRequests: api.stats.byRoute };
+}
+
+type Broken = Awaited<ReturnType<typeof brokenRun>>;
+type Refused = Awaited<ReturnType<typeof refusedRun>>;
+const test = base.extend<{ broken: (workers: 1 | 4) => Promise<Broken>; refused: Refused }>({
+  broken: async ({ once, shareRun }, use) => use((workers) => once(`broken-${workers}`, () => brokenRun(workers, shareRun))),
+  refused: async ({ once, shareRun, shareReferenceApi }, use) =>
+    use(await once('refused', () => refusedRun(shareRun, shareReferenceApi))),
+});
+
+function noSecretIn(run: SuiteRun, secrets: string[]) {
+  const scan = scanRun(run, secrets.map((value, i) => ({ label: `secret #${i}`, value })));
+  expect(scan.unreadable).toEqual([]);
+  expect(scan.hits).toEqual([]);
 }
 
 /** The environment's one failed test (its error), after checking that every other test of it was skipped. */
@@ -111,33 +123,38 @@ for (const workers of [1, 4] as const)
     test.describe.configure({ mode: 'default' });
 
     test(`an API that cannot be reached fails one test, and the verdict says so (${workers} worker(s))`, async ({ broken }) => {
-      const run = await broken(workers);
+      const { run } = await broken(workers);
       expect(run.stdout).toContain(`using ${workers} worker`);
       expect(onlyFailure(run, 'local')).toMatch(/EnvironmentFailure: local: not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:\d+\)/);
       expect(run.stdout).toMatch(/^ {2}local: NO-GO, not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:\d+\): check LOCAL_API_BASE_URL/m);
     });
 
     test(`an API that does not answer fails one test, and the verdict says so (${workers} worker(s))`, async ({ broken }) => {
-      const run = await broken(workers);
+      const { run } = await broken(workers);
       const noAnswer = /prelive: not answering: (GET|POST) http:\S+ got no answer within 1000 ms \(QR_REQUEST_TIMEOUT_MS\), and so did a probe/;
       expect(onlyFailure(run, 'prelive')).toMatch(noAnswer);
       expect(run.stdout).toMatch(new RegExp(`^ {2}prelive: NO-GO, ${noAnswer.source.slice('prelive: '.length)}`, 'm'));
     });
 
     test(`an API that rate-limits forever fails one test, and the verdict says so (${workers} worker(s))`, async ({ broken }) => {
-      const run = await broken(workers);
+      const { run } = await broken(workers);
       expect(onlyFailure(run, 'production')).toMatch(/production: rate-limited beyond the suite's patience: .* gave up after 5 attempts/);
       expect(run.stdout).toMatch(/^ {2}production: NO-GO, rate-limited beyond the suite's patience/m);
     });
 
     test(`broken environments blame no clause, and only their failed tests wait (${workers} worker(s))`, async ({ broken }) => {
-      const run = await broken(workers);
+      const { run } = await broken(workers);
       expect(run.summary).not.toContain('FAILED');
       expect(run.code).toBe(1);
       // Silence costs a request's timeout and a probe's, only to the tests in flight: the others are not sent.
       const waited = run.tests.filter((t) => t.duration >= 1_000).map((t) => t.projectName);
       expect(new Set(waited)).toEqual(new Set(['prelive']));
       expect(waited.length).toBeLessThanOrEqual(workers);
+    });
+
+    test(`a silent API leaves no secret of its environment's credentials behind (${workers} worker(s))`, async ({ broken }) => {
+      const { run, secrets } = await broken(workers);
+      noSecretIn(run, secrets);
     });
   });
 
@@ -160,9 +177,7 @@ test.describe('refused credentials', () => {
 
   test('refused credentials send nothing to the API and leave no secret in any artifact or the console', async ({ refused }) => {
     expect(refused.apiRequests).toEqual({ token: 2 });
-    const scan = scanRun(refused.run, refused.secrets.map((value, i) => ({ label: `secret #${i}`, value })));
-    expect(scan.unreadable).toEqual([]);
-    expect(scan.hits).toEqual([]);
+    noSecretIn(refused.run, refused.secrets);
   });
 });
 
