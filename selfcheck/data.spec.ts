@@ -18,8 +18,8 @@ const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time,
 
 test('urls are unique by construction and fit, after hundreds of worker restarts and for repeats of one seed', () => {
   const urls: string[] = [];
+  // The same seed for every instance: a repeated test (--repeat-each) gets the same texts.
   for (const worker of [0, 1, 35, 999, 46_655])
-    // The same seed for every instance: a repeated test (--repeat-each) gets the same texts.
     for (let n = 0; n < 50; n++) urls.push(new TestData(42, RUN_ID, `w${worker.toString(36)}`).validBody().url);
   urls.push(new TestData(42, RUN_ID, 'l').url(LIMITS.url), new TestData(42, RUN_ID, 'm').url());
   expect(new Set(urls).size).toBe(urls.length);
@@ -40,7 +40,18 @@ function run(status: 201 | 400) {
     creates++;
     const room = { id: creates, ...sent, isPublic: false, hideFollowJoinButton: false };
     const json = status === 201 ? { success: true, data: room } : { message: 'Bad Request' };
-    return { method: 'POST', url: 'x', auth: 'valid', sent, status, contentType: 'application/json', text: JSON.stringify(json), json, retries: 0, ms: 1 };
+    return {
+      method: 'POST',
+      url: 'x',
+      auth: 'valid',
+      sent,
+      status,
+      contentType: 'application/json',
+      text: JSON.stringify(json),
+      json,
+      retries: 0,
+      ms: 1,
+    };
   };
   const worker = (title: string) => {
     const info = {
@@ -52,7 +63,13 @@ function run(status: 201 | 400) {
         if (skip) throw new Skipped(reason);
       },
     };
-    const ctx: GroupContext = { api: { create: answer } as unknown as RoomsApi, env: environmentFor('prelive'), seed: 1, runId: RUN_ID, info: info as unknown as TestInfo };
+    const ctx: GroupContext = {
+      api: { create: answer } as unknown as RoomsApi,
+      env: environmentFor('prelive'),
+      seed: 1,
+      runId: RUN_ID,
+      info: info as unknown as TestInfo,
+    };
     const groups = runGroups(new RunState(dir, 'prelive'));
     return { info, ask: (key: GroupKey) => groups(key, ctx) };
   };
@@ -70,17 +87,20 @@ test("the run's groups are made once, whatever the workers asking at the same mo
   expect(creates()).toBe(1);
 });
 
-test('a failed create is shared: the worker that sent it fails, the others skip naming it, nobody sends it again', async () => {
+test('a failed create is shared: its sender fails, the others skip naming it, nobody sends it again', async () => {
   const { worker, creates } = run(400);
   const workers = ['w0', 'w1', 'w2', 'w3', 'w4'].map(worker);
   const outcomes = await Promise.allSettled(workers.slice(0, 4).map((w) => w.ask('minimal')));
   const later = await workers[4].ask('minimal').catch((e: unknown) => e);
   expect(creates()).toBe(1);
   const errors = [...outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.value)), later];
-  expect(errors.filter((e) => e instanceof ContractViolation).map((e) => e.clause)).toEqual(['create-optional-omitted']);
+  expect(errors.filter((e) => e instanceof ContractViolation).map((e) => e.clause)).toEqual([
+    'create-optional-omitted',
+  ]);
   const skips = errors.filter((e) => e instanceof Skipped).map((e) => e.message);
   expect(skips).toHaveLength(4);
-  for (const s of skips) expect(s).toMatch(/^Not run: depends on .*, whose create failed in "w\d": \[create-optional-omitted\]/);
+  for (const s of skips)
+    expect(s).toMatch(/^Not run: depends on .*, whose create failed in "w\d": \[create-optional-omitted\]/);
   const dependsOn = workers.flatMap((w) => firstAnnotation(w.info.annotations, 'qr-depends-on') ?? []);
   expect(dependsOn.map((d) => d.clause)).toEqual(Array(4).fill('create-optional-omitted'));
 });

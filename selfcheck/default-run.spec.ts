@@ -30,7 +30,9 @@ const test = base.extend<{ defaultRun: DefaultRun }>({
 // Every test reads the one run: in order, in one worker.
 test.describe.configure({ mode: 'default' });
 
-test('without --project, each unconfigured environment gets one line, and no skipped test', async ({ defaultRun: { run } }) => {
+test('without --project, each unconfigured environment gets one line, and no skipped test', async ({
+  defaultRun: { run },
+}) => {
   expect(run.stdout.match(/^\w+: not configured, not run \(.*\)$/gm)).toEqual([
     'prelive: not configured, not run (PRELIVE_CLIENT_ID and its credentials are not set; see .env.example)',
     'production: not configured, not run (PRODUCTION_CLIENT_ID and its credentials are not set; see .env.example)',
@@ -65,14 +67,20 @@ test('the summary lists every group of the ledger, and points to it', async ({ d
   for (const g of run.ledger) expect(run.summary).toContain(`| local | created | ${g.id} | ${g.url} |`);
 });
 
-test('the summary and the console name unconfigured environments as such, never GO', async ({ defaultRun: { run } }) => {
+test('the summary and the console name unconfigured environments as such, never GO', async ({
+  defaultRun: { run },
+}) => {
   for (const env of ['prelive', 'production']) {
-    expect(run.summary).toMatch(new RegExp(`^- ${env}: not configured, ${env.toUpperCase()}_CLIENT_ID and its credentials are not set`, 'm'));
+    expect(run.summary).toMatch(
+      new RegExp(`^- ${env}: not configured, ${env.toUpperCase()}_CLIENT_ID and its credentials are not set`, 'm'),
+    );
     expect(run.stdout).toMatch(new RegExp(`^ {2}${env}: not configured`, 'm'));
   }
 });
 
-test('the summary is appended to the GitHub step summary, after what was there', async ({ defaultRun: { run, stepSummary } }) => {
+test('the summary is appended to the GitHub step summary, after what was there', async ({
+  defaultRun: { run, stepSummary },
+}) => {
   expect(fs.readFileSync(stepSummary, 'utf8')).toBe(`# earlier step\n${run.summary}\n`);
 });
 
@@ -82,7 +90,9 @@ test('a full run creates 3 groups, by the reference API and by the ledger', asyn
   expect(run.ledger.map((e) => e.status)).toEqual(['created', 'created', 'created']);
 });
 
-test('every test that made a group points to the ledger, in the JSON and JUnit reports', async ({ defaultRun: { run } }) => {
+test('every test that made a group points to the ledger, in the JSON and JUnit reports', async ({
+  defaultRun: { run },
+}) => {
   const pointers = run.tests.flatMap((t) => t.annotations).filter((a) => a.type === 'created-group');
   expect(pointers).toHaveLength(3);
   for (const p of pointers) expect(p.description).toContain(LEDGER_FILE);
@@ -92,29 +102,42 @@ test('every test that made a group points to the ledger, in the JSON and JUnit r
 type Step = { title: string; steps: Step[] };
 const allSteps = (steps: Step[]): Step[] => steps.flatMap((s) => [s, ...allSteps(s.steps)]);
 
-test('the HTML report shows each HTTP exchange as a step: method and path, then status and time', async ({ defaultRun: { run } }) => {
+test('the HTML report shows each HTTP exchange as a step: method and path, then status and time', async ({
+  defaultRun: { run },
+}) => {
   const files = Object.entries(htmlReportData(run.reportDir)).filter(([name]) => name !== 'report.json');
   const tests = files.flatMap(([, f]) => (f as { tests: { results: { steps: Step[] }[] }[] }).tests);
-  const exchanges = tests.flatMap((t) => allSteps(t.results.flatMap((r) => r.steps))).filter((s) => /^(GET|POST) \/v1\/rooms\//.test(s.title));
+  const exchanges = tests
+    .flatMap((t) => allSteps(t.results.flatMap((r) => r.steps)))
+    .filter((s) => /^(GET|POST) \/v1\/rooms\//.test(s.title));
   // Inside each: Playwright's own step for the request, then the answer.
   for (const e of exchanges) expect(e.steps.at(-1)?.title, e.title).toMatch(/^\d{3} in \d+ ms$/);
   const outcomes = new Set(exchanges.map((e) => `${e.title.split(' ')[0]} ${e.steps.at(-1)?.title.slice(0, 3)}`));
   expect([...outcomes]).toEqual(expect.arrayContaining(['POST 201', 'POST 400', 'POST 401', 'GET 200', 'GET 404']));
   const stats: ReferenceApiStats = JSON.parse(run.read('reference-api-stats.json'));
-  const sent = Object.entries(stats.byRoute).filter(([route]) => route !== 'token').reduce((sum, [, n]) => sum + n, 0);
+  const sent = Object.entries(stats.byRoute)
+    .filter(([route]) => route !== 'token')
+    .reduce((sum, [, n]) => sum + n, 0);
   expect(exchanges).toHaveLength(sent);
 });
 
 test('the HTML report carries the verdict in its metadata', async ({ defaultRun: { run } }) => {
   const report = htmlReportData(run.reportDir)['report.json'] as { metadata: Record<string, unknown> };
-  expect(report.metadata['contract verdict']).toMatch(/^local: GO · prelive: not configured, .* · production: not configured, /);
+  expect(report.metadata['contract verdict']).toMatch(
+    /^local: GO · prelive: not configured, .* · production: not configured, /,
+  );
 });
 
-test('a passing run leaves no secret in its reports, output folder or console', async ({ defaultRun: { run, secretsLog } }) => {
+test('a passing run leaves no secret in its reports, output folder or console', async ({
+  defaultRun: { run, secretsLog },
+}) => {
   const secrets = secretsFromLog(secretsLog);
   expect(secrets.length).toBeGreaterThanOrEqual(3);
   const scan = scanRun(run, secrets);
   expect(scan.unreadable).toEqual([]);
-  expect(scan.scanned.some((p) => p.includes('index.html!base64')), 'the HTML report opened').toBe(true);
+  expect(
+    scan.scanned.some((p) => p.includes('index.html!base64')),
+    'the HTML report opened',
+  ).toBe(true);
   expect(scan.hits).toEqual([]);
 });

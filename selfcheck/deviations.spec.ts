@@ -7,7 +7,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DEVIATIONS_FILE, type KnownDeviation, KnownDeviations, readKnownDeviations } from '../fixtures/deviations';
+import {
+  DEFAULT_DEVIATIONS_FILE,
+  type KnownDeviation,
+  KnownDeviations,
+  readKnownDeviations,
+} from '../fixtures/deviations';
 import { test as base, expect, pointAt, type SuiteRun, tempDir } from './fixtures';
 
 const TODAY = '2026-07-01';
@@ -18,7 +23,11 @@ const deviation = (environment: KnownDeviation['environment'], reviewBy: string)
   link: 'https://github.com/example/issues/1',
   reviewBy,
 });
-const deviations = [deviation('local', '2026-12-31'), deviation('prelive', '2026-06-30'), deviation('production', '2026-12-31')];
+const deviations = [
+  deviation('local', '2026-12-31'),
+  deviation('prelive', '2026-06-30'),
+  deviation('production', '2026-12-31'),
+];
 
 const test = base.extend<{ excused: SuiteRun }>({
   excused: async ({ once, shareRun, shareReferenceApi }, use) =>
@@ -41,33 +50,47 @@ const test = base.extend<{ excused: SuiteRun }>({
     ),
 });
 
-const verdictOf = (run: SuiteRun, environment: string) => run.summary.split('\n').find((l) => l.startsWith(`- ${environment}: **`)) ?? '';
+const verdictOf = (run: SuiteRun, environment: string) =>
+  run.summary.split('\n').find((l) => l.startsWith(`- ${environment}: **`)) ?? '';
 const testsOf = (run: SuiteRun, environment: string) => run.tests.filter((t) => t.projectName === environment);
 
 test.describe('one run, a deviation in each environment', () => {
   test.describe.configure({ mode: 'default' });
 
-  test('a deviation for a clause that fails: its test is an expected failure, listed, and the environment GO', async ({ excused: run }) => {
+  test('a deviation for a clause that fails: its test is an expected failure, listed, and the environment GO', async ({
+    excused: run,
+  }) => {
     const failing = testsOf(run, 'local').filter((t) => t.errors.join('\n').includes('[create-echo]'));
     expect(failing).toHaveLength(1);
     for (const t of failing) expect(t.status, t.title).toBe('expected');
-    expect(run.annotations('qr-known-deviation').filter((d) => d.environment === 'local').length).toBeGreaterThanOrEqual(failing.length);
+    expect(
+      run.annotations('qr-known-deviation').filter((d) => d.environment === 'local').length,
+    ).toBeGreaterThanOrEqual(failing.length);
     expect(run.cellsOf('create-echo')[0]).toBe('expected-fail (known deviation)');
     expect(run.summary).toMatch(/Expected failures \(known deviations\):\n\n- local · /);
     expect(verdictOf(run, 'local')).toMatch(/^- local: \*\*GO\*\* \(0 passed, 0 failed, \d+ expected to fail/);
   });
 
-  test('an expired deviation fails its environment, naming itself, though every test passes', async ({ excused: run }) => {
+  test('an expired deviation fails its environment, naming itself, though every test passes', async ({
+    excused: run,
+  }) => {
     expect(testsOf(run, 'prelive').filter((t) => t.status === 'unexpected')).toEqual([]);
-    expect(run.stderr).toContain(`Known deviation expired: create-echo in prelive: ${deviations[1].reason} (${deviations[1].link}), review by 2026-06-30. Today is ${TODAY}`);
+    const { reason, link } = deviations[1];
+    expect(run.stderr).toContain(
+      `Known deviation expired: create-echo in prelive: ${reason} (${link}), review by 2026-06-30.`,
+    );
+    expect(run.stderr).toContain(`Today is ${TODAY}`);
     expect(run.summary).toContain(`review by 2026-06-30: **EXPIRED** (today is ${TODAY})`);
-    expect(verdictOf(run, 'prelive')).toMatch(/^- prelive: \*\*NO-GO\*\* .*known deviation expired: create-echo \(review by 2026-06-30\)/);
+    expect(verdictOf(run, 'prelive')).toMatch(
+      /^- prelive: \*\*NO-GO\*\* .*known deviation expired: create-echo \(review by 2026-06-30\)/,
+    );
   });
 
   test('a deviation whose clause passes fails its environment: the entry must go', async ({ excused: run }) => {
     const passedAnyway = testsOf(run, 'production').filter((t) => t.status === 'unexpected');
     expect(passedAnyway.length).toBeGreaterThanOrEqual(1);
-    expect(run.summary).toContain('a known deviation expects it to fail (create-echo): the environment seems fixed, remove the entry from known-deviations.json');
+    const fixed = 'a known deviation expects it to fail (create-echo): the environment seems fixed, remove the entry';
+    expect(run.summary).toContain(`${fixed} from known-deviations.json`);
     expect(verdictOf(run, 'production')).toMatch(/^- production: \*\*NO-GO\*\*/);
   });
 
@@ -78,8 +101,13 @@ test.describe('one run, a deviation in each environment', () => {
 });
 
 test('one entry per clause and environment', () => {
-  const twice = KnownDeviations.safeParse([deviations[0], { ...deviations[0], reason: 'the same clause and environment again' }]);
-  expect(twice.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['1: duplicates entry 0 (create-echo in local)']);
+  const twice = KnownDeviations.safeParse([
+    deviations[0],
+    { ...deviations[0], reason: 'the same clause and environment again' },
+  ]);
+  expect(twice.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+    '1: duplicates entry 0 (create-echo in local)',
+  ]);
   expect(KnownDeviations.safeParse(deviations).success).toBe(true);
 });
 

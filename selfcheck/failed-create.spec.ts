@@ -26,10 +26,22 @@ const test = base.extend<{ refused: Refused }>({
         const api = await shareReferenceApi({ clients: { c: secrets[0] }, onTokenIssued: (t) => secrets.push(t) });
         const refreshToken = api.issueRefreshToken({ sub: 'user-story', clientId: 'c', scope: 'room offline_access' });
         const run = await shareRun('limits-in-bytes', ['--project=production'], {
-          ...pointAt('PRODUCTION', api.origin, { clientId: 'c', clientSecret: secrets[0], refreshToken }, 'limits-in-bytes'),
+          ...pointAt(
+            'PRODUCTION',
+            api.origin,
+            { clientId: 'c', clientSecret: secrets[0], refreshToken },
+            'limits-in-bytes',
+          ),
           PRODUCTION_ALLOW_WRITES: 'true',
         });
-        return { run, secrets, scan: scanRun(run, secrets.map((value, i) => ({ label: `secret #${i}`, value }))) };
+        return {
+          run,
+          secrets,
+          scan: scanRun(
+            run,
+            secrets.map((value, i) => ({ label: `secret #${i}`, value })),
+          ),
+        };
       }),
     ),
 });
@@ -37,28 +49,39 @@ test.describe.configure({ mode: 'default' });
 
 const dependsOn = (t: JsonTest) => firstAnnotation(t.annotations, 'qr-depends-on');
 /** The test whose create at the limits failed. */
-const storyteller = (run: SuiteRun) => run.testsWith('unexpected').filter((t) => t.errors.join('\n').includes('[limits-max-accepted]'));
+const storyteller = (run: SuiteRun) =>
+  run.testsWith('unexpected').filter((t) => t.errors.join('\n').includes('[limits-max-accepted]'));
 
-test('the refused create fails one test, naming its clause, what was sent and received, and why it matters', async ({ refused: { run } }) => {
+test('the refused create fails one test, naming its clause, what was sent and received, and why it matters', async ({
+  refused: { run },
+}) => {
   const [story, ...more] = storyteller(run);
   expect(more).toEqual([]);
   const error = story.errors.join('\n');
   expect(error).toMatch(/^ContractViolation: \[limits-max-accepted\] Values at the limits/);
   expect(error).toMatch(/Received: the create of the group with every field at its limit answered 400/);
   expect(error).toMatch(/Sent: POST http:\S+\/v1\/rooms\/groups\n.*\n {2}body: \{"name":"QA contract test /);
-  expect(error).toContain(`Checks that need this group are skipped in this run, naming this failure: ${plans.limits.dependants.join(', ')}`);
+  expect(error).toContain(
+    `Checks that need this group are skipped in this run, naming this failure: ${plans.limits.dependants.join(', ')}`,
+  );
 });
 
-test('it is the one failure: every test that waited on it, also through the typed group, is skipped naming it', async ({ refused: { run } }) => {
+test('it is the one failure: every test that waited on it, also through the typed group, is skipped naming it', async ({
+  refused: { run },
+}) => {
   const [story] = storyteller(run);
   expect(run.testsWith('unexpected')).toEqual([story]);
   const waiting = run.tests.filter((t) => dependsOn(t));
   expect(waiting.length).toBeGreaterThanOrEqual(12);
-  expect(waiting.filter((t) => t.status !== 'skipped' || dependsOn(t)?.test !== story.title).map((t) => t.title)).toEqual([]);
+  expect(
+    waiting.filter((t) => t.status !== 'skipped' || dependsOn(t)?.test !== story.title).map((t) => t.title),
+  ).toEqual([]);
   expect(waiting.filter((t) => t.file === 'typed.spec.ts').length).toBeGreaterThanOrEqual(3);
 });
 
-test('the summary blames limits-max-accepted alone, and the clauses that waited on it are "not verified"', async ({ refused: { run } }) => {
+test('the summary blames limits-max-accepted alone, and the clauses that waited on it are "not verified"', async ({
+  refused: { run },
+}) => {
   const cell = (clause: ClauseId) => run.cellsOf(clause)[0];
   expect(clauseIds.filter((c) => cell(c) === '**FAILED**')).toEqual(['limits-max-accepted']);
   const waited = new Set(run.tests.filter((t) => dependsOn(t)).flatMap((t) => clausesOfTags(t.tags)));
@@ -73,14 +96,18 @@ test('the verdict is NO-GO for the failed create, and the run fails', async ({ r
   expect(run.verdict).toMatchObject({ ok: false, status: 'failed' });
 });
 
-test('a failed run leaves no secret in any artifact or the console, its kept trace included', async ({ refused: { secrets, scan } }) => {
+test('a failed run leaves no secret in any artifact or the console, its kept trace included', async ({
+  refused: { secrets, scan },
+}) => {
   // The client secret, the configured refresh token, and the exchange's access and rotated refresh tokens.
   expect(secrets.length).toBeGreaterThanOrEqual(4);
   expect(scan.unreadable).toEqual([]);
   expect(scan.hits).toEqual([]);
 });
 
-test("the scan opened every kind of artifact: a trace's network log, the HTML report's data, JUnit, JSON, the ledger", async ({ refused: { scan } }) => {
+test("the scan opened every kind of artifact: a trace's network log, the HTML report, JUnit, JSON, the ledger", async ({
+  refused: { scan },
+}) => {
   const opened = (pattern: RegExp) => scan.scanned.some((p) => pattern.test(p));
   expect(opened(/trace\.zip!.*\.network$/), 'a trace').toBe(true);
   expect(opened(/index\.html!base64/), 'the HTML report').toBe(true);
@@ -89,7 +116,9 @@ test("the scan opened every kind of artifact: a trace's network log, the HTML re
   expect(opened(/created-groups\.json$/), 'the ledger').toBe(true);
 });
 
-test('the rotated refresh token is kept for the next run, outside every report', async ({ refused: { run, secrets } }) => {
+test('the rotated refresh token is kept for the next run, outside every report', async ({
+  refused: { run, secrets },
+}) => {
   const stored = JSON.parse(fs.readFileSync(refreshStoreFile(run.authDir, 'production'), 'utf8')).refreshToken;
   expect(secrets.slice(2)).toContain(stored);
   expect(path.relative(run.dir, run.authDir).startsWith('..')).toBe(true);

@@ -94,7 +94,10 @@ export class SuiteRun {
   /** The summary's cells of a clause, one per environment that ran. */
   cellsOf(clause: ClauseId): string[] {
     const row = this.summary.split('\n').find((l) => l.startsWith(`| \`${clause}\` |`)) ?? '';
-    return row.split(' | ').slice(2).map((c) => c.replace(/\s*\|$/, '').trim());
+    return row
+      .split(' | ')
+      .slice(2)
+      .map((c) => c.replace(/\s*\|$/, '').trim());
   }
 
   get verdict(): { ok: boolean; status: string; environments: EnvironmentVerdict[] } {
@@ -156,13 +159,13 @@ export type RunOptions = {
   name?: string;
   /** Where a `.env` would be read from, were it not off. Default: the project root. */
   cwd?: string;
-  timeoutMs?: number;
   /** `merge-reports` instead of `test`. */
   command?: 'test' | 'merge-reports';
 };
 
 /** What could point a child at an environment, tune it, or redirect its reports: only the caller's `env` sets these. */
-const INHERITED_NEVER = /^(PRELIVE|PRODUCTION|LOCAL|QR|PLAYWRIGHT|TEST_WORKER|TEST_PARALLEL)_|^(CI|GITHUB_STEP_SUMMARY)$/;
+const INHERITED_NEVER =
+  /^(PRELIVE|PRODUCTION|LOCAL|QR|PLAYWRIGHT|TEST_WORKER|TEST_PARALLEL)_|^(CI|GITHUB_STEP_SUMMARY)$/;
 
 /**
  * The published definition a live environment's summary compares with is never fetched from here:
@@ -172,7 +175,11 @@ const NO_DEFINITION = 'http://127.0.0.1:9/openapi.json';
 const offlineDefinitions = (env: NodeJS.ProcessEnv) =>
   Object.fromEntries(
     ['PRELIVE', 'PRODUCTION']
-      .filter((p) => Object.entries(env).some(([k, v]) => k.startsWith(`${p}_`) && v !== undefined) && !(`${p}_OPENAPI_URL` in env))
+      .filter(
+        (p) =>
+          Object.entries(env).some(([k, v]) => k.startsWith(`${p}_`) && v !== undefined) &&
+          !(`${p}_OPENAPI_URL` in env),
+      )
       .map((p) => [`${p}_OPENAPI_URL`, NO_DEFINITION]),
   );
 
@@ -189,28 +196,33 @@ export function spawnSuite(dir: string, args: string[], env: NodeJS.ProcessEnv =
   fs.mkdirSync(authDir, { recursive: true, mode: 0o700 });
   const started = Date.now();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_NEVER.test(k)));
-  const child = spawn(process.execPath, [CLI, o.command ?? 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args], {
-    cwd: o.cwd ?? ROOT,
-    env: {
-      ...inherited,
-      QR_DOTENV: 'off',
-      QR_AUTH_DIR: authDir,
-      QR_WORKERS: '1',
-      QR_OUTPUT_DIR: path.join(dir, 'test-results'),
-      QR_REPORT_DIR: path.join(dir, 'playwright-report'),
-      // Wins over the config's `outputFile` of the json reporter, so `--reporter=json` writes there too.
-      PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(dir, 'test-results', 'results.json'),
-      FORCE_COLOR: '0',
-      ...offlineDefinitions(env),
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [CLI, o.command ?? 'test', '-c', path.join(ROOT, 'playwright.config.ts'), ...args],
+    {
+      cwd: o.cwd ?? ROOT,
+      env: {
+        ...inherited,
+        QR_DOTENV: 'off',
+        QR_AUTH_DIR: authDir,
+        QR_WORKERS: '1',
+        QR_OUTPUT_DIR: path.join(dir, 'test-results'),
+        QR_REPORT_DIR: path.join(dir, 'playwright-report'),
+        // Wins over the config's `outputFile` of the json reporter, so `--reporter=json` writes there too.
+        PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(dir, 'test-results', 'results.json'),
+        FORCE_COLOR: '0',
+        ...offlineDefinitions(env),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 90_000);
+  // A child that hangs ends its self-test in a failure, not the whole self-check.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   return new Promise<SuiteRun>((resolve) =>
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -318,7 +330,10 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
       });
       const session = { accessToken, userId: 'user-qa', via: 'access-token' as const };
       const ledgerDir = tempDir('ledger');
-      const forwarder = Object.assign(await startForwarder({ env, session: () => session, ledger: new Ledger(ledgerDir, name) }), { ledgerDir });
+      const forwarder = Object.assign(
+        await startForwarder({ env, session: () => session, ledger: new Ledger(ledgerDir, name) }),
+        { ledgerDir },
+      );
       started.push(forwarder);
       return forwarder;
     });

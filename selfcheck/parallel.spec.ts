@@ -17,7 +17,11 @@ const test = base.extend<{ overlapping: Overlapping }>({
       await once('overlapping', async () => {
         const api = await shareReferenceApi();
         // One access token per run: a refresh token rotates, two runs cannot share one.
-        const local = () => pointAt('LOCAL', api.origin, { clientId: 'c', accessToken: api.issueAccessToken({ sub: 'user-shared', clientId: 'c', scope: 'room' }) });
+        const local = () =>
+          pointAt('LOCAL', api.origin, {
+            clientId: 'c',
+            accessToken: api.issueAccessToken({ sub: 'user-shared', clientId: 'c', scope: 'room' }),
+          });
         const smoke = ['--grep', '@smoke'];
         // A blob folder per shard: the blob reporter empties its folder first.
         const blobs = tempDir('blobs');
@@ -28,17 +32,33 @@ const test = base.extend<{ overlapping: Overlapping }>({
             PLAYWRIGHT_BLOB_OUTPUT_DIR: path.join(blobs, `shard-${n}`),
             PLAYWRIGHT_BLOB_OUTPUT_NAME: `report-local-${n}.zip`,
           });
-        const [repeated, ...shards] = await Promise.all([shareRun('repeated', [...smoke, '--repeat-each=2'], local()), shard(1), shard(2)]);
+        const [repeated, ...shards] = await Promise.all([
+          shareRun('repeated', [...smoke, '--repeat-each=2'], local()),
+          shard(1),
+          shard(2),
+        ]);
         const gathered = tempDir('gathered');
-        for (const n of [1, 2]) fs.copyFileSync(path.join(blobs, `shard-${n}`, `report-local-${n}.zip`), path.join(gathered, `report-local-${n}.zip`));
+        for (const n of [1, 2])
+          fs.copyFileSync(
+            path.join(blobs, `shard-${n}`, `report-local-${n}.zip`),
+            path.join(gathered, `report-local-${n}.zip`),
+          );
         // The report job gets each shard's ledger: the first as a finished shard uploads it, the
         // second as a shard killed while writing leaves it (its journal, the last line cut).
         const ledgers = tempDir('ledgers');
         fs.mkdirSync(path.join(ledgers, 'shard-1'));
         fs.mkdirSync(path.join(ledgers, 'shard-2'));
         fs.copyFileSync(path.join(shards[0].outputDir, LEDGER_FILE), path.join(ledgers, 'shard-1', LEDGER_FILE));
-        fs.writeFileSync(path.join(ledgers, 'shard-2', LEDGER_LOG), `${shards[1].read(LEDGER_LOG)}{"event":"attempt","key":"x`);
-        const merged = await shareRun('merged', [gathered], { QR_MERGE_LEDGERS: ledgers }, { command: 'merge-reports' });
+        fs.writeFileSync(
+          path.join(ledgers, 'shard-2', LEDGER_LOG),
+          `${shards[1].read(LEDGER_LOG)}{"event":"attempt","key":"x`,
+        );
+        const merged = await shareRun(
+          'merged',
+          [gathered],
+          { QR_MERGE_LEDGERS: ledgers },
+          { command: 'merge-reports' },
+        );
         return { repeated, shards, merged, api };
       }),
     ),
@@ -55,7 +75,10 @@ const attempts = (run: SuiteRun): { url: string; test: string }[] =>
     .filter((e) => e.event === 'attempt' && typeof e.url === 'string' && !e.test.includes('already taken'));
 const runIdOf = (run: SuiteRun) => run.stderr.match(/Contract run (\w+),/)?.[1] ?? 'no run id';
 /** Each test once, by project, file and title. */
-const names = (tests: JsonTest[]) => [...new Set(tests.map((t) => `${t.projectName} › ${t.file} › ${t.title}`))].sort();
+const names = (tests: JsonTest[]) => {
+  const each = new Set(tests.map((t) => `${t.projectName} › ${t.file} › ${t.title}`));
+  return [...each].sort();
+};
 
 test('three runs at once against one API all pass, and none sends a URL another sends', async ({ overlapping }) => {
   const runs = [overlapping.repeated, ...overlapping.shards];
@@ -75,7 +98,9 @@ test('--repeat-each=2 runs every test twice, each repeat with its own URLs', asy
   expect(sentTwice.filter(([a, b]) => a === b)).toEqual([]);
 });
 
-test('a smoke run creates 1 group, by the API and by the ledger, however many times its tests repeat', async ({ overlapping }) => {
+test('a smoke run creates 1 group, by the API and by the ledger, however many times its tests repeat', async ({
+  overlapping,
+}) => {
   const { repeated, api } = overlapping;
   expect(repeated.ledger.map((e) => e.status)).toEqual(['created']);
   expect(api.groups().filter((g) => g.url.includes(runIdOf(repeated)))).toHaveLength(1);
@@ -87,10 +112,18 @@ test('two shards run every test of the run between them once, each its own group
   expect(sharded.sort()).toEqual(names(repeated.tests));
   for (const s of shards) expect(s.summary).toMatch(/^- local: \*\*GO\*\*/m);
   const made = shards.flatMap((s) => s.ledger.map((g) => g.url));
-  expect(made.sort()).toEqual(api.groups().map((g) => g.url).filter((u) => shards.some((s) => u.includes(runIdOf(s)))).sort());
+  expect(made.sort()).toEqual(
+    api
+      .groups()
+      .map((g) => g.url)
+      .filter((u) => shards.some((s) => u.includes(runIdOf(s))))
+      .sort(),
+  );
 });
 
-test('merged, the shards make one report, one summary with a GO, and one ledger of every group', async ({ overlapping }) => {
+test('merged, the shards make one report, one summary with a GO, and one ledger of every group', async ({
+  overlapping,
+}) => {
   const { repeated, shards, merged } = overlapping;
   expect(merged.code, merged.tail()).toBe(0);
   expect(names(merged.tests)).toEqual(names(repeated.tests));

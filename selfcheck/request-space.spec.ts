@@ -4,10 +4,10 @@
  * have and says why, and the negative cases are generated per field from the request schema.
  */
 import { z } from 'zod';
+import { TestData } from '../fixtures/data';
 import { groupFor, groupKeys, plans } from '../fixtures/groups';
 import { casesOf, fieldsOf, negativeCases, type PositiveCase, positiveCases } from '../fixtures/request-space';
 import { CreateGroupRequest } from '../fixtures/schemas';
-import { TestData } from '../fixtures/data';
 import { environmentFor, expect, test } from './fixtures';
 
 const sample = new TestData(1, 'sample', 's');
@@ -16,7 +16,9 @@ test('the three groups of a run cover every documented way of making a group', (
   const prelive = environmentFor('prelive');
   const uncovered = positiveCases().filter((c) => 'unavailable' in groupFor(c, prelive));
   expect(uncovered).toEqual([]);
-  expect(positiveCases()).toEqual(expect.arrayContaining(['minimal body', 'public: omitted', 'public: true', 'public: false']));
+  expect(positiveCases()).toEqual(
+    expect.arrayContaining(['minimal body', 'public: omitted', 'public: true', 'public: false']),
+  );
 });
 
 test('no group of the run is redundant: each covers a case the others do not', () => {
@@ -24,7 +26,10 @@ test('no group of the run is redundant: each covers a case the others do not', (
   const covered = (k: (typeof groupKeys)[number]) => casesOf(plans[k].body(sample, prelive));
   for (const key of groupKeys) {
     const others = new Set(groupKeys.filter((k) => k !== key).flatMap(covered));
-    expect(covered(key).filter((c) => !others.has(c)), key).not.toEqual([]);
+    expect(
+      covered(key).filter((c) => !others.has(c)),
+      key,
+    ).not.toEqual([]);
   }
 });
 
@@ -36,9 +41,16 @@ test('in production, the cases that need public left out or true are unavailable
       return 'unavailable' in covering ? [[c, covering.unavailable]] : [];
     }),
   );
-  const needsPublicOpen: PositiveCase[] = ['description: omitted', 'public: omitted', 'public: true', 'hideFollowJoinButton: omitted', 'minimal body'];
+  const needsPublicOpen: PositiveCase[] = [
+    'description: omitted',
+    'public: omitted',
+    'public: true',
+    'hideFollowJoinButton: omitted',
+    'minimal body',
+  ];
   expect(Object.keys(unavailable).sort()).toEqual([...needsPublicOpen].sort());
-  for (const reason of Object.values(unavailable)) expect(reason).toMatch(/^production groups are .*public: false.*needs public left out or true/);
+  for (const reason of Object.values(unavailable))
+    expect(reason).toMatch(/^production groups are .*public: false.*needs public left out or true/);
 });
 
 test('the negative cases hold every class of invalid value for each documented field', () => {
@@ -54,7 +66,9 @@ test('the negative cases hold every class of invalid value for each documented f
       'description: 201 characters, one over the limit -> limits-over-rejected',
       ...['name', 'url', 'description'].flatMap((f) => types(f, strings)),
       ...['public', 'hideFollowJoinButton'].flatMap((f) => types(f, booleans)),
-      ...['a JSON list of a valid body', 'a JSON string', 'a JSON number', 'a JSON boolean', 'JSON null'].map((b) => `the body: ${b} -> validation-types`),
+      ...['a JSON list of a valid body', 'a JSON string', 'a JSON number', 'a JSON boolean', 'JSON null'].map(
+        (b) => `the body: ${b} -> validation-types`,
+      ),
       'the body: not JSON -> validation-malformed',
     ].sort(),
   );

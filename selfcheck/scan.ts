@@ -55,7 +55,15 @@ const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 const BASE64_RUN = /[A-Za-z0-9+/_-]{200,}={0,2}/g;
 
 export class Scanner {
-  readonly report: ScanReport = { files: 0, embedded: 0, bytes: 0, containers: {}, hits: [], unreadable: [], scanned: [] };
+  readonly report: ScanReport = {
+    files: 0,
+    embedded: 0,
+    bytes: 0,
+    containers: {},
+    hits: [],
+    unreadable: [],
+    scanned: [],
+  };
   private readonly needles: Needle[];
 
   constructor(secrets: Secret[]) {
@@ -90,12 +98,19 @@ export class Scanner {
     this.report.bytes += buf.length;
     this.report.scanned.push(where);
     for (const n of this.needles)
-      if (buf.includes(n.bytes) && !this.report.hits.some((h) => h.where === where && h.secret === n.secret && h.form === n.form))
+      if (
+        buf.includes(n.bytes) &&
+        !this.report.hits.some((h) => h.where === where && h.secret === n.secret && h.form === n.form)
+      )
         this.report.hits.push({ secret: n.secret, form: n.form, where });
     if (depth > 6) return;
-    if (isZip(buf)) return this.scanInside(where, 'zip entry', depth, () => Object.entries(unzipSync(buf)));
-    if (isGzip(buf)) return this.scanInside(where, 'gzip', depth, () => [['gunzip', gunzipSync(buf)]]);
-    // Text: base64 blobs inside it (the HTML report's data: URL, JSON attachments) are opened too.
+    if (isZip(buf)) this.scanInside(where, 'zip entry', depth, () => Object.entries(unzipSync(buf)));
+    else if (isGzip(buf)) this.scanInside(where, 'gzip', depth, () => [['gunzip', gunzipSync(buf)]]);
+    else this.scanBase64Runs(buf, where, depth);
+  }
+
+  /** Text: base64 blobs inside it (the HTML report's data: URL, JSON attachments) are opened too. */
+  private scanBase64Runs(buf: Buffer, where: string, depth: number) {
     let i = 0;
     for (const m of buf.toString('latin1').matchAll(BASE64_RUN)) {
       const decoded = Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64');
@@ -123,7 +138,15 @@ export class Scanner {
 /** Secrets from a QR_SECRETS_LOG file (one a line), labelled by kind. */
 export function secretsFromLog(file: string): Secret[] {
   if (!fs.existsSync(file)) return [];
-  const values = [...new Set(fs.readFileSync(file, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean))];
+  const values = [
+    ...new Set(
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   return values.map((value, i) => ({ label: `${kindOf(value)} #${i + 1} (${value.slice(0, 6)}…)`, value }));
 }
 

@@ -9,14 +9,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { expect, tempDir, test } from './fixtures';
-import { type ScanReport, Scanner, type Secret } from './scan';
+import { Scanner, type ScanReport, type Secret } from './scan';
 
 const planted: Secret = { label: 'planted', value: 'planted/Secret+v4lue=0123456789' };
 const zip = (name: string, data: Uint8Array) => Buffer.from(zipSync({ [name]: data }));
 /** Where the planted secret hides, and where the scan must say it found it. */
 const hidingPlaces: [string, (dir: string) => string, RegExp][] = [
   ['as is in a file', (d) => write(d, 'plain.txt', `x-auth-token: ${planted.value}`), /^plain\.txt \[plain\]$/],
-  ['in a gzip body inside a zip (a trace)', (d) => write(d, 'trace.zip', zip('resources/abc', gzipSync(strToU8(`token ${planted.value}`)))), /^trace\.zip!resources\/abc!gunzip \[plain\]$/],
+  [
+    'in a gzip body inside a zip (a trace)',
+    (d) => write(d, 'trace.zip', zip('resources/abc', gzipSync(strToU8(`token ${planted.value}`)))),
+    /^trace\.zip!resources\/abc!gunzip \[plain\]$/,
+  ],
   [
     "in a zip in base64 in a zip in base64 (the HTML report's data)",
     (d) => {
@@ -26,8 +30,16 @@ const hidingPlaces: [string, (dir: string) => string, RegExp][] = [
     },
     /^index\.html!base64#0!report\.json!base64#0!trace\.network \[plain\]$/,
   ],
-  ['in base64 after another value (a Basic header)', (d) => write(d, 'basic.txt', `Basic ${Buffer.from(`client-id:${planted.value}`).toString('base64')}`), /^basic\.txt \[base64 \(offset \d\)\]$/],
-  ['URL-encoded', (d) => write(d, 'form.txt', `refresh_token=${encodeURIComponent(planted.value)}`), /^form\.txt \[url-encoded\]$/],
+  [
+    'in base64 after another value (a Basic header)',
+    (d) => write(d, 'basic.txt', `Basic ${Buffer.from(`client-id:${planted.value}`).toString('base64')}`),
+    /^basic\.txt \[base64 \(offset \d\)\]$/,
+  ],
+  [
+    'URL-encoded',
+    (d) => write(d, 'form.txt', `refresh_token=${encodeURIComponent(planted.value)}`),
+    /^form\.txt \[url-encoded\]$/,
+  ],
 ];
 function write(dir: string, name: string, data: string | Buffer) {
   fs.writeFileSync(path.join(dir, name), data);

@@ -10,7 +10,7 @@ import { definitionUrlFor } from '../fixtures/drift';
 import {
   documentedHosts,
   type EnvironmentName,
-  environmentVariables,
+  type environmentVariables,
   explainProblems,
   readEnvironment,
   readSettings,
@@ -46,7 +46,9 @@ test('a value with whitespace at either end is refused, naming its variable and 
   expect(problemsOf({ ...prelive, PRELIVE_CLIENT_ID: ' qa-client' })).toEqual([
     'PRELIVE_CLIENT_ID has whitespace at its start or end (it is " qa-client")',
   ]);
-  expect(problemsOf({ QR_SEED: '42 ' })[0]).toMatch(/^QR_SEED has whitespace at its start or end \(it is "42 "\); replays/);
+  expect(problemsOf({ QR_SEED: '42 ' })[0]).toMatch(
+    /^QR_SEED has whitespace at its start or end \(it is "42 "\); replays/,
+  );
 });
 
 test('a URL that is not an http(s) URL is refused, naming its variable and showing the value', () => {
@@ -57,7 +59,11 @@ test('a URL that is not an http(s) URL is refused, naming its variable and showi
 });
 
 test("a secret's value is never shown, whatever is wrong with it", () => {
-  const secrets = { PRELIVE_CLIENT_SECRET: ' s3cret-value', PRELIVE_ACCESS_TOKEN: 'eyJ.token with a note', PRELIVE_REFRESH_TOKEN: 'rt_abc ' };
+  const secrets = {
+    PRELIVE_CLIENT_SECRET: ' s3cret-value',
+    PRELIVE_ACCESS_TOKEN: 'eyJ.token with a note',
+    PRELIVE_REFRESH_TOKEN: 'rt_abc ',
+  };
   const problems = problemsOf({ PRELIVE_CLIENT_ID: 'qa-client', ...secrets });
   expect(problems).toHaveLength(3);
   for (const [name, value] of Object.entries(secrets)) {
@@ -67,34 +73,49 @@ test("a secret's value is never shown, whatever is wrong with it", () => {
 });
 
 test('nothing set is "not configured"; anything set, even empty, is configured or misconfigured', () => {
-  const status = (source: NodeJS.ProcessEnv) => readSettings({ ...AUTH, ...source }).settings?.environments.prelive.status;
+  const status = (source: NodeJS.ProcessEnv) =>
+    readSettings({ ...AUTH, ...source }).settings?.environments.prelive.status;
   expect(status({})).toBe('not-configured');
   expect(readSettings({ ...AUTH, PRELIVE_CLIENT_ID: '' }).problems).toEqual([
     'PRELIVE_CLIENT_ID is set but empty',
-    expect.stringMatching(/^no credentials: set PRELIVE_ACCESS_TOKEN, or PRELIVE_REFRESH_TOKEN with PRELIVE_CLIENT_SECRET/),
+    expect.stringMatching(
+      /^no credentials: set PRELIVE_ACCESS_TOKEN, or PRELIVE_REFRESH_TOKEN with PRELIVE_CLIENT_SECRET/,
+    ),
   ]);
-  expect(readEnvironment('prelive', { PRELIVE_USER_ID: 'u' }, readSettings(AUTH).settings!.suite).status).toBe('misconfigured');
+  expect(readEnvironment('prelive', { PRELIVE_USER_ID: 'u' }, readSettings(AUTH).settings!.suite).status).toBe(
+    'misconfigured',
+  );
   expect(status(prelive)).toBe('ok');
 });
 
 test('an environment configured with a client and a token gets the documented hosts by default', () => {
-  const production = readSettings({ ...AUTH, PRODUCTION_CLIENT_ID: 'c', PRODUCTION_ACCESS_TOKEN: 't' }).settings?.environments.production;
+  const production = readSettings({ ...AUTH, PRODUCTION_CLIENT_ID: 'c', PRODUCTION_ACCESS_TOKEN: 't' }).settings
+    ?.environments.production;
   expect(production).toMatchObject({
     status: 'ok',
-    env: { apiBaseUrl: documentedHosts.production.api, oauthBaseUrl: documentedHosts.production.oauth, allowWrites: false, privateOnly: true },
+    env: {
+      apiBaseUrl: documentedHosts.production.api,
+      oauthBaseUrl: documentedHosts.production.oauth,
+      allowWrites: false,
+      privateOnly: true,
+    },
   });
 });
 
 test('a misspelt QR_REFERENCE_FAULT names the closest valid names', () => {
   const [problem] = problemsOf({ QR_REFERENCE_FAULT: 'limits-in-byte' });
-  expect(problem).toMatch(/^QR_REFERENCE_FAULT is not a known name; did you mean limits-in-bytes\b.*\(it is "limits-in-byte"\)/);
+  expect(problem).toMatch(
+    /^QR_REFERENCE_FAULT is not a known name; did you mean limits-in-bytes\b.*\(it is "limits-in-byte"\)/,
+  );
 });
 
 test('a request waits 15 s at most unless told otherwise, and never less than 100 ms nor more than 2 minutes', () => {
   const timeout = (value?: string) => readSettings({ ...AUTH, QR_REQUEST_TIMEOUT_MS: value });
   expect(timeout().settings?.suite.QR_REQUEST_TIMEOUT_MS).toBe(15_000);
   expect(timeout('1000').settings?.suite.QR_REQUEST_TIMEOUT_MS).toBe(1_000);
-  expect(timeout('99').problems).toEqual([expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be at least 100 \(it is "99"\)/)]);
+  expect(timeout('99').problems).toEqual([
+    expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be at least 100 \(it is "99"\)/),
+  ]);
   expect(timeout('120001').problems).toEqual([expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be at most 120000/)]);
 });
 
@@ -109,8 +130,13 @@ function assignments(lines: string[]): Line[] {
     if (!m) return [];
     let notes = '';
     for (let i = index - 1; i >= 0 && /^#(?! ?[A-Z][A-Z0-9_]*=)/.test(lines[i]); i--) notes = `${lines[i]}\n${notes}`;
-    const literal = m[2].replace(/\s+#.*$/, '').trim().replace(/^(["'])(.*)\1$/, '$2');
-    return [{ index, name: m[1], literal, saysDefault: /the line below is the default|\(default [^)]*\)/i.test(notes) }];
+    const literal = m[2]
+      .replace(/\s+#.*$/, '')
+      .trim()
+      .replace(/^(["'])(.*)\1$/, '$2');
+    return [
+      { index, name: m[1], literal, saysDefault: /the line below is the default|\(default [^)]*\)/i.test(notes) },
+    ];
   });
 }
 
@@ -148,7 +174,8 @@ test('.env.example uncommented line by line: every value is accepted as document
       const used = effective(name, parsed[name]);
       expect(used, `${where}: refused, yet not named among the problems`).toBeDefined();
       expect(means(used!.value, literal), `${where}: accepted as ${JSON.stringify(used!.value)}`).toBe(true);
-      if (saysDefault) expect(effective(name, undefined)?.value, `${where}: documented as the default`).toEqual(used!.value);
+      if (saysDefault)
+        expect(effective(name, undefined)?.value, `${where}: documented as the default`).toEqual(used!.value);
     }
   }
 });

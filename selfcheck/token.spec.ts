@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { clientBasicAuth } from '../fixtures/outbound';
 import { SuiteSetupError } from '../fixtures/redact';
 import { refreshStoreFile } from '../fixtures/settings';
 import { openSession } from '../fixtures/token';
 import { signJwt } from '../reference-api/jwt';
-import { clientBasicAuth } from '../fixtures/outbound';
 import { test as base, environmentFor, expect, pointAt, tempDir } from './fixtures';
 
 const clientId = 'rotation-client';
@@ -36,7 +36,10 @@ const test = base.extend<{
       issue: () => api.issueRefreshToken(grant),
       issued,
       prelive: (refreshToken) =>
-        environmentFor('prelive', { ...pointAt('PRELIVE', api.origin, { clientId, clientSecret, refreshToken }), QR_AUTH_DIR: authDir }),
+        environmentFor('prelive', {
+          ...pointAt('PRELIVE', api.origin, { clientId, clientSecret, refreshToken }),
+          QR_AUTH_DIR: authDir,
+        }),
       storeFile,
       stored: () => JSON.parse(fs.readFileSync(storeFile, 'utf8')),
       exchange: async (refreshToken) => {
@@ -48,9 +51,14 @@ const test = base.extend<{
   },
 });
 
-test('a rotated refresh token is stored owner-only, in an owner-only folder, and never the original', async ({ rotation }) => {
+test('a rotated refresh token is stored owner-only, in an owner-only folder, and never the original', async ({
+  rotation,
+}) => {
   const original = rotation.issue();
-  expect(await openSession(rotation.prelive(original), { persist: true })).toMatchObject({ via: 'refresh-token', userId: grant.sub });
+  expect(await openSession(rotation.prelive(original), { persist: true })).toMatchObject({
+    via: 'refresh-token',
+    userId: grant.sub,
+  });
   expect(fs.statSync(rotation.storeFile).mode & 0o777).toBe(0o600);
   expect(fs.statSync(path.dirname(rotation.storeFile)).mode & 0o777).toBe(0o700);
   expect(rotation.issued).toContain(rotation.stored().refreshToken);
@@ -58,7 +66,9 @@ test('a rotated refresh token is stored owner-only, in an owner-only folder, and
   expect(fs.readdirSync(path.dirname(rotation.storeFile))).toEqual(['prelive.refresh.json']);
 });
 
-test('the next run uses the stored token, not the used-up one it descends from, and rotates it again', async ({ rotation }) => {
+test('the next run uses the stored token, not the used-up one it descends from, and rotates it again', async ({
+  rotation,
+}) => {
   const original = rotation.issue();
   await openSession(rotation.prelive(original), { persist: true });
   const rotated = rotation.stored().refreshToken;
@@ -70,7 +80,9 @@ test('the next run uses the stored token, not the used-up one it descends from, 
 test('a used-up refresh token is refused, with what to renew', async ({ rotation }) => {
   const original = rotation.issue();
   await openSession(rotation.prelive(original), { persist: true });
-  await expect(openSession(rotation.prelive(original), { persist: false })).rejects.toThrow(/invalid_grant\. Renew PRELIVE_REFRESH_TOKEN/);
+  await expect(openSession(rotation.prelive(original), { persist: false })).rejects.toThrow(
+    /invalid_grant\. Renew PRELIVE_REFRESH_TOKEN/,
+  );
 });
 
 test('a newly configured refresh token wins over the stored one, which stays unused', async ({ rotation }) => {
@@ -83,21 +95,31 @@ test('a newly configured refresh token wins over the stored one, which stays unu
   expect(await rotation.exchange(earlier)).toBe(200);
 });
 
-test('a stored token the server no longer knows is named as the stored one, its value never shown', async ({ rotation }) => {
+test('a stored token the server no longer knows is named as the stored one, its value never shown', async ({
+  rotation,
+}) => {
   const configured = rotation.issue();
   await openSession(rotation.prelive(configured), { persist: true });
-  fs.writeFileSync(rotation.storeFile, JSON.stringify({ ...rotation.stored(), refreshToken: 'rt_revoked_000000000000' }));
+  fs.writeFileSync(
+    rotation.storeFile,
+    JSON.stringify({ ...rotation.stored(), refreshToken: 'rt_revoked_000000000000' }),
+  );
   const refused = await openSession(rotation.prelive(configured), { persist: true }).catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(SuiteSetupError);
   expect(String(refused)).toMatch(/the one stored in .*prelive\.refresh\.json.*: invalid_grant/);
   expect(String(refused)).not.toContain('rt_revoked_000000000000');
 });
 
-test('without a configured refresh token, the one `npm run login` stored is used, and its rotation stored as login', async ({ rotation }) => {
+test('with no refresh token configured, the one `npm run login` stored is used, and rotated as login', async ({
+  rotation,
+}) => {
   const loggedIn = rotation.issue();
   fs.mkdirSync(path.dirname(rotation.storeFile), { recursive: true, mode: 0o700 });
   fs.writeFileSync(rotation.storeFile, JSON.stringify({ source: 'login', refreshToken: loggedIn }), { mode: 0o600 });
-  expect(await openSession(rotation.prelive(), { persist: true })).toMatchObject({ via: 'refresh-token', userId: grant.sub });
+  expect(await openSession(rotation.prelive(), { persist: true })).toMatchObject({
+    via: 'refresh-token',
+    userId: grant.sub,
+  });
   expect(rotation.stored().source).toBe('login');
   expect(rotation.stored().refreshToken).not.toBe(loggedIn);
   expect(await openSession(rotation.prelive(), { persist: true })).toMatchObject({ via: 'refresh-token' });
@@ -106,10 +128,19 @@ test('without a configured refresh token, the one `npm run login` stored is used
 
 test('an expired access token stops the session before any request, saying what to renew', async () => {
   const hourAgo = Math.floor(Date.now() / 1000) - 3600;
-  const expired = signJwt({ sub: 'user-expired', client_id: 'c', scope: 'room', iat: hourAgo - 3600, exp: hourAgo, jti: 'x' }, 'some-key');
-  const prelive = environmentFor('prelive', { PRELIVE_CLIENT_ID: 'c', PRELIVE_ACCESS_TOKEN: expired, PRELIVE_API_BASE_URL: 'http://127.0.0.1:9' });
+  const expired = signJwt(
+    { sub: 'user-expired', client_id: 'c', scope: 'room', iat: hourAgo - 3600, exp: hourAgo, jti: 'x' },
+    'some-key',
+  );
+  const prelive = environmentFor('prelive', {
+    PRELIVE_CLIENT_ID: 'c',
+    PRELIVE_ACCESS_TOKEN: expired,
+    PRELIVE_API_BASE_URL: 'http://127.0.0.1:9',
+  });
   const refused = await openSession(prelive, { persist: false }).catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(SuiteSetupError);
-  expect(String(refused)).toMatch(/PRELIVE_ACCESS_TOKEN expired at \S+ \(60 min ago\)\. Access tokens last about an hour: obtain a new one/);
+  expect(String(refused)).toMatch(
+    /PRELIVE_ACCESS_TOKEN expired at \S+ \(60 min ago\)\. Access tokens last about an hour: obtain a new one/,
+  );
   expect(String(refused)).not.toContain(expired);
 });

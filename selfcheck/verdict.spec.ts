@@ -46,7 +46,8 @@ const deviation: KnownDeviation = {
   link: 'https://github.com/example/issues/1',
   reviewBy: '2026-12-31',
 };
-const excused = (o: Partial<TestRecord> = {}) => record('create-echo', { expectedToFail: true, excused: ['create-echo'], ...o });
+const excused = (o: Partial<TestRecord> = {}) =>
+  record('create-echo', { expectedToFail: true, excused: ['create-echo'], ...o });
 
 test('a failed check makes its clause FAILED and the environment NO-GO; the other clauses keep their result', () => {
   const { environments, status } = judge([record('create-201'), failed('create-echo')], facts());
@@ -57,7 +58,10 @@ test('a failed check makes its clause FAILED and the environment NO-GO; the othe
 });
 
 test("the clause to blame is the check's typed annotation, not the wording of its message", () => {
-  const misleading = failed('rejected-no-side-effect', { clauses: ['create-echo', 'rejected-no-side-effect'], message: '[create-echo] ...' });
+  const misleading = failed('rejected-no-side-effect', {
+    clauses: ['create-echo', 'rejected-no-side-effect'],
+    message: '[create-echo] ...',
+  });
   const [local] = judge([misleading], facts()).environments;
   expect(local.cells).toEqual({ 'rejected-no-side-effect': 'FAILED' });
 });
@@ -67,7 +71,9 @@ test('an environment failure fails one test and blames no clause', () => {
   const first = record('create-201', { status: 'failed', environmentFailure: { kind: 'unreachable', reason } });
   const { environments, failures } = judge([first, dependant('create-echo', first.title)], facts({ status: 'failed' }));
   expect(Object.values(environments[0].cells)).not.toContain('FAILED');
-  expect(verdictLine(environments[0])).toMatch(/^local: NO-GO, not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:9\)/);
+  expect(verdictLine(environments[0])).toMatch(
+    /^local: NO-GO, not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:9\)/,
+  );
   expect(failures.map((f) => f.clauses)).toEqual([[]]);
 });
 
@@ -75,19 +81,31 @@ test('tests skipped because what they need failed are "not verified", never FAIL
   const create = failed('limits-max-accepted');
   const records = [create, dependant('create-echo', create.title), dependant('read-by-url', create.title)];
   const [local] = judge(records, facts()).environments;
-  expect(local.cells).toEqual({ 'limits-max-accepted': 'FAILED', 'create-echo': 'not verified', 'read-by-url': 'not verified' });
+  expect(local.cells).toEqual({
+    'limits-max-accepted': 'FAILED',
+    'create-echo': 'not verified',
+    'read-by-url': 'not verified',
+  });
   expect(local.counts).toMatchObject({ failed: 1, notVerified: 2 });
   expect(local.reasons).toContain('2 test(s) not verified: they depend on the failure above');
 });
 
 test('a GO names the clauses whose every test was skipped by choice (production without writes)', () => {
   const records = [record('auth-missing'), record('create-201', { status: 'skipped' })];
-  const [production] = judge(records.map((r) => ({ ...r, environment: 'production' })), facts()).environments;
-  expect(verdictLine(production)).toBe('production: GO, but 1 clause(s) not verified (all their tests skipped): create-201');
+  const [production] = judge(
+    records.map((r) => ({ ...r, environment: 'production' })),
+    facts(),
+  ).environments;
+  expect(verdictLine(production)).toBe(
+    'production: GO, but 1 clause(s) not verified (all their tests skipped): create-201',
+  );
 });
 
 test('a known deviation whose test fails as expected keeps the environment GO', () => {
-  const { environments, expectedFailures } = judge([excused({ status: 'failed', violation: 'create-echo' })], facts({ deviations: [deviation] }));
+  const { environments, expectedFailures } = judge(
+    [excused({ status: 'failed', violation: 'create-echo' })],
+    facts({ deviations: [deviation] }),
+  );
   expect(environments[0]).toMatchObject({ verdict: 'GO', cells: { 'create-echo': 'expected-fail (known deviation)' } });
   expect(expectedFailures.map((f) => f.clauses)).toEqual([['create-echo']]);
 });

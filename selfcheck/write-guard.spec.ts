@@ -8,14 +8,15 @@ import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { NAME_PREFIX, URL_PREFIX } from '../fixtures/data';
 import { authModes, isCredentialed } from '../fixtures/proxy/credentials';
-import { CALL_HEADER, startForwarder } from '../fixtures/proxy/forwarder';
+import { CALL_HEADER } from '../fixtures/proxy/forwarder';
 import { type GuardPolicy, type GuardRequest, normalisedApiPath, writeGuard } from '../fixtures/proxy/write-guard';
 import { API_BASE_PATH } from '../reference-api/server';
 import { type CredentialProxy, expect, type ServedApi, test } from './fixtures';
 
 const readOnly: GuardPolicy = { environment: 'production', allowWrites: false, privateOnly: true };
 const withWrites: GuardPolicy = { ...readOnly, allowWrites: true };
-const body = (o: object = {}) => JSON.stringify({ name: `${NAME_PREFIX}guard`, url: `${URL_PREFIX}guard-1`, public: false, ...o });
+const body = (o: object = {}) =>
+  JSON.stringify({ name: `${NAME_PREFIX}guard`, url: `${URL_PREFIX}guard-1`, public: false, ...o });
 const create = (o: Partial<GuardRequest> = {}): GuardRequest => ({
   method: 'POST',
   apiPath: '/v1/rooms/groups',
@@ -38,7 +39,10 @@ const disguisedCreates: [string, Partial<GuardRequest>][] = [
   ['a backslash', { apiPath: '/v1\\rooms\\groups' }],
   ['PUT', { method: 'PUT' }],
   ['a gzip body', { contentEncoding: 'gzip', body: gzipSync(body()) }],
-  ['a form body', { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(`name=${NAME_PREFIX}f&url=${URL_PREFIX}f`) }],
+  [
+    'a form body',
+    { contentType: 'application/x-www-form-urlencoded', body: Buffer.from(`name=${NAME_PREFIX}f&url=${URL_PREFIX}f`) },
+  ],
   ['JSON sent as text/plain', { contentType: 'text/plain' }],
   ['JSON with a byte order mark', { body: Buffer.from(`\uFEFF${body()}`) }],
   ['undocumented fields', { body: Buffer.from(body({ owner: 'x', tags: [] })) }],
@@ -49,7 +53,14 @@ for (const [what, o] of disguisedCreates)
   });
 
 test('the path is seen as a lenient server would route it', () => {
-  const paths = ['/v1/rooms/groups/', '/v1/rooms//groups', '/v1/rooms/./groups', '/v1/./rooms/x/../groups', '/V1/ROOMS/GROUP%53', '/v1/rooms/groups#x'];
+  const paths = [
+    '/v1/rooms/groups/',
+    '/v1/rooms//groups',
+    '/v1/rooms/./groups',
+    '/v1/./rooms/x/../groups',
+    '/V1/ROOMS/GROUP%53',
+    '/v1/rooms/groups#x',
+  ];
   expect(paths.map(normalisedApiPath)).toEqual(paths.map(() => '/v1/rooms/groups'));
   expect(normalisedApiPath('/v1/rooms/group/qa-contract-x')).toBe('/v1/rooms/group/qa-contract-x');
 });
@@ -62,7 +73,9 @@ test('without the opt-in, the 400 checks still go: an invalid body that could on
 
 test('a request without the real token is never held back, nor a read', () => {
   expect(authModes.filter(isCredentialed)).toEqual(['valid', 'no-client-id']);
-  expect(writeGuard(readOnly, create({ credentialed: false, body: Buffer.from(body({ public: true })) }))).toBeUndefined();
+  expect(
+    writeGuard(readOnly, create({ credentialed: false, body: Buffer.from(body({ public: true })) })),
+  ).toBeUndefined();
   expect(writeGuard(readOnly, create({ method: 'GET', apiPath: '/v1/rooms/group/qa-contract-x' }))).toBeUndefined();
 });
 
@@ -74,8 +87,9 @@ const unsafeBodies: [string, string][] = [
   ['a list holding public: 1', `[${body({ public: 1 })}]`],
 ];
 for (const [what, unsafe] of unsafeBodies)
-  test(`with or without the opt-in, a production create with ${what} is kept: a lenient server could make it public or unmarked`, () => {
-    for (const policy of [readOnly, withWrites]) expect(writeGuard(policy, create({ body: Buffer.from(unsafe) }))).toMatch(/groups must have public: false/);
+  test(`a production create with ${what} is kept, opt-in or not: it could make a public or unmarked group`, () => {
+    for (const policy of [readOnly, withWrites])
+      expect(writeGuard(policy, create({ body: Buffer.from(unsafe) }))).toMatch(/groups must have public: false/);
   });
 
 test('with the opt-in, only private test groups leave the machine', () => {
@@ -97,7 +111,11 @@ test('prelive and local are not guarded: public groups are how create-echo is pr
 // ---- the forwarder ------------------------------------------------------------------------------
 
 /** One raw request, the way any process on the machine could send it; `route` is sent as the request target, as is. */
-function send(origin: string, route: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+function send(
+  origin: string,
+  route: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+) {
   const { hostname, port } = new URL(origin);
   const headers = { 'content-type': 'application/json', ...o.headers };
   return new Promise<number>((resolve, reject) => {
@@ -112,9 +130,13 @@ function send(origin: string, route: string, o: { method?: string; headers?: Rec
 
 const grant = { sub: 'user-guard-qa', clientId: 'qa-client', scope: 'room.create room.read' };
 /** The credential proxy of a worker, for production at `api`. */
-const production = (api: ServedApi, proxy: CredentialProxy) => proxy('production', `${api.origin}${API_BASE_PATH}`, api.issueAccessToken(grant));
+const production = (api: ServedApi, proxy: CredentialProxy) =>
+  proxy('production', `${api.origin}${API_BASE_PATH}`, api.issueAccessToken(grant));
 
-test('the forwarder sends nothing without the id of a call registered in its own process, and each id once', async ({ referenceApi, credentialProxy }) => {
+test('the forwarder sends nothing without the id of a call registered in its own process, and each id once', async ({
+  referenceApi,
+  credentialProxy,
+}) => {
   const api = await referenceApi();
   const forwarder = await production(api, credentialProxy);
   const read = '/v1/rooms/group/qa-contract-nothing';
@@ -129,30 +151,48 @@ test('the forwarder sends nothing without the id of a call registered in its own
   expect(api.stats.requests).toBe(1);
 });
 
-test('the forwarder puts every create through the guard: without the opt-in, production gets none', async ({ referenceApi, credentialProxy }) => {
+test('the forwarder puts every create through the guard: without the opt-in, production gets none', async ({
+  referenceApi,
+  credentialProxy,
+}) => {
   const api = await referenceApi();
   const forwarder = await production(api, credentialProxy);
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
   const status = await send(forwarder.origin, '/v1/rooms/groups', { headers: { [CALL_HEADER]: id }, body: body() });
-  expect(forwarder.take(id)).toMatchObject({ kind: 'blocked', reason: expect.stringContaining('PRODUCTION_ALLOW_WRITES') });
+  expect(forwarder.take(id)).toMatchObject({
+    kind: 'blocked',
+    reason: expect.stringContaining('PRODUCTION_ALLOW_WRITES'),
+  });
   expect(status).toBe(403);
   expect(api.stats.requests).toBe(0);
 });
 
-test('the forwarder never leaves the API: a path naming another host is refused', async ({ referenceApi, credentialProxy }) => {
+test('the forwarder never leaves the API: a path naming another host is refused', async ({
+  referenceApi,
+  credentialProxy,
+}) => {
   const api = await referenceApi();
   // A base URL without a path: `//host/...` would be another host.
   const forwarder = await credentialProxy('production', api.origin);
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
-  const status = await send(forwarder.origin, '//evil.example/v1/rooms/1', { method: 'GET', headers: { [CALL_HEADER]: id } });
+  const status = await send(forwarder.origin, '//evil.example/v1/rooms/1', {
+    method: 'GET',
+    headers: { [CALL_HEADER]: id },
+  });
   expect(forwarder.take(id)).toEqual({ kind: 'blocked', reason: 'the request path leaves the API base URL' });
   expect(status).toBe(400);
 });
 
-test('the forwarder drops the headers some frameworks honour to change the method', async ({ referenceApi, credentialProxy }) => {
+test('the forwarder drops the headers some frameworks honour to change the method', async ({
+  referenceApi,
+  credentialProxy,
+}) => {
   const api = await referenceApi();
   const forwarder = await production(api, credentialProxy);
   const id = forwarder.register({ auth: 'valid', test: 'self-test' });
-  await send(forwarder.origin, '/v1/rooms/1', { method: 'GET', headers: { [CALL_HEADER]: id, 'x-http-method-override': 'POST' } });
+  await send(forwarder.origin, '/v1/rooms/1', {
+    method: 'GET',
+    headers: { [CALL_HEADER]: id, 'x-http-method-override': 'POST' },
+  });
   expect(api.stats.byRoute).toEqual({ 'read-by-id': 1 });
 });
