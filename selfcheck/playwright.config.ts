@@ -1,17 +1,20 @@
 import { defineConfig } from '@playwright/test';
 
 /**
- * The project's own tests: they run the contract suite (as child processes, against the reference
- * API and its faults) and check what it did: reports, ledger, secrets, exit codes.
+ * The project's own tests: pure parts of the suite directly, the rest by running the contract suite
+ * as child processes (against reference APIs and their faults) and checking what it did: reports,
+ * ledger, secrets, exit codes. The run is bound by CPU (each child starts Playwright processes):
+ * one worker more than the 2 cores fills the time children spend waiting on a silent API.
  */
 export default defineConfig({
   testDir: '.',
   testMatch: /\.spec\.ts$/,
   outputDir: '../selfcheck-results/self-tests',
   fullyParallel: true,
-  workers: 2,
+  workers: 3,
   retries: 0,
-  timeout: 180_000,
+  // The first test reading a shared child run waits for it; a child is killed after 90 s.
+  timeout: 120_000,
   forbidOnly: !!process.env.CI,
   reporter: [[process.env.CI ? 'dot' : 'list']],
 });

@@ -187,6 +187,15 @@ for (const workers of [1, 4] as const)
       const { run, secrets } = await broken(workers);
       noSecretIn(run, secrets);
     });
+
+    test(`the ledger keeps creates sent without an answer, outcome unknown, none unsent (${workers} worker(s))`, async ({
+      broken,
+    }) => {
+      const { run } = await broken(workers);
+      const kept = run.ledger.map((e) => `${e.environment}: ${e.status}, ${e.visibility}`);
+      // Silence and 429s say nothing of what the server did; a refused connection sent nothing.
+      expect(new Set(kept)).toEqual(new Set(['prelive: unknown, unknown', 'production: unknown, unknown']));
+    });
   });
 
 test.describe('refused credentials', () => {
