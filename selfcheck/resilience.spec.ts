@@ -188,7 +188,7 @@ for (const workers of [1, 4] as const)
       noSecretIn(run, secrets);
     });
 
-    test(`the ledger keeps creates sent without an answer, outcome unknown, none unsent (${workers} worker(s))`, async ({
+    test(`the ledger keeps unanswered creates as outcome unknown, and none never sent (${workers} worker(s))`, async ({
       broken,
     }) => {
       const { run } = await broken(workers);
