@@ -30,9 +30,8 @@ import {
 } from '../fixtures/drift';
 import { CREATE_STATUSES, CreateGroupRequest, RoomCreatedResponse, RoomProfile } from '../fixtures/schemas';
 import { runDrift } from '../tools/drift';
-import { expect, test } from './fixtures';
+import { expect, ROOT, test } from './fixtures';
 
-const ROOT = path.resolve(__dirname, '..');
 const SNAPSHOT = { prelive: 'contract/openapi/prelive.json', production: 'contract/openapi/production.json' } as const;
 const EXPECTED = 'contract/expected-drift.json';
 type Env = keyof typeof SNAPSHOT;

@@ -154,7 +154,7 @@ function readJsonReport(file: string): JsonTest[] {
   return tests;
 }
 
-export type RunOptions = {
+type RunOptions = {
   /** The run's folder name, when a test makes several runs. */
   name?: string;
   /** Where a `.env` would be read from, were it not off. Default: the project root. */
@@ -189,7 +189,7 @@ const offlineDefinitions = (env: NodeJS.ProcessEnv) =>
  * variables is inherited, `.env` is off, refresh tokens and sessions go to a folder of the run's
  * own, one worker unless `env` says otherwise. An `undefined` in `env` removes a variable.
  */
-export function spawnSuite(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, o: RunOptions = {}) {
+function spawnSuite(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, o: RunOptions = {}) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const authDir = env.QR_AUTH_DIR ?? `${dir}-auth`;

@@ -30,7 +30,7 @@ export type ScanReport = {
 type Needle = { secret: string; form: string; bytes: Buffer };
 
 /** The searchable forms of a secret. Base64 forms keep only the characters the secret alone determines. */
-export function formsOf(secret: Secret): Needle[] {
+function formsOf(secret: Secret): Needle[] {
   const raw = Buffer.from(secret.value, 'utf8');
   const out: Needle[] = [{ secret: secret.label, form: 'plain', bytes: raw }];
   const add = (form: string, text: string) => {
@@ -150,7 +150,7 @@ export function secretsFromLog(file: string): Secret[] {
   return values.map((value, i) => ({ label: `${kindOf(value)} #${i + 1} (${value.slice(0, 6)}…)`, value }));
 }
 
-export function kindOf(value: string): string {
+function kindOf(value: string): string {
   if (value.startsWith('eyJ')) return 'access token';
   if (value.startsWith('rt_')) return 'refresh token';
   return 'client secret';
