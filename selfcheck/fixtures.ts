@@ -1,8 +1,9 @@
 /**
- * The self-tests' fixtures. `runSuite` runs the contract suite the way a user does (a child
- * `playwright test`) and keeps everything it wrote in the test's output folder, as Playwright's own
- * tests do with `runInlineTest`; `shareRun` does the same once per worker, for tests that read one
- * run; `referenceApi` serves an in-process reference API for the length of a test.
+ * The self-tests' fixtures, one set for every self-test file. `runSuite` runs the contract suite the
+ * way a user does (a child `playwright test`) and keeps everything it wrote in the test's output
+ * folder, as Playwright's own tests do with `runInlineTest`; `once` with `shareRun` makes a child
+ * run once per worker for the tests that read it; `referenceApi` serves an in-process reference
+ * API and `credentialProxy` starts a worker's credential proxy, both for the length of a test.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
