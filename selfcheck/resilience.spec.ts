@@ -133,12 +133,10 @@ function onlyFailure(run: SuiteRun, environment: string): string {
 }
 
 for (const workers of [1, 4] as const)
-  test.describe(`${workers} worker(s)`, () => {
+  test.describe(`with ${workers} worker(s)`, () => {
     test.describe.configure({ mode: 'default' });
 
-    test(`an API that cannot be reached fails one test, and the verdict says so (${workers} worker(s))`, async ({
-      broken,
-    }) => {
+    test(`an API that cannot be reached fails one test, and the verdict says so`, async ({ broken }) => {
       const { run } = await broken(workers);
       expect(run.stdout).toContain(`using ${workers} worker`);
       expect(onlyFailure(run, 'local')).toMatch(
@@ -149,9 +147,7 @@ for (const workers of [1, 4] as const)
       );
     });
 
-    test(`an API that does not answer fails one test, and the verdict says so (${workers} worker(s))`, async ({
-      broken,
-    }) => {
+    test(`an API that does not answer fails one test, and the verdict says so`, async ({ broken }) => {
       const { run } = await broken(workers);
       const noAnswer =
         /prelive: not answering: (GET|POST) http:\S+ got no answer within 1000 ms .*, and so did a probe/;
@@ -159,9 +155,7 @@ for (const workers of [1, 4] as const)
       expect(run.stdout).toMatch(new RegExp(`^ {2}prelive: NO-GO, ${noAnswer.source.slice('prelive: '.length)}`, 'm'));
     });
 
-    test(`an API that rate-limits forever fails one test, and the verdict says so (${workers} worker(s))`, async ({
-      broken,
-    }) => {
+    test(`an API that rate-limits forever fails one test, and the verdict says so`, async ({ broken }) => {
       const { run } = await broken(workers);
       expect(onlyFailure(run, 'production')).toMatch(
         /production: rate-limited beyond the suite's patience: .* gave up after 5 attempts/,
@@ -169,9 +163,7 @@ for (const workers of [1, 4] as const)
       expect(run.stdout).toMatch(/^ {2}production: NO-GO, rate-limited beyond the suite's patience/m);
     });
 
-    test(`broken environments blame no clause, and only their failed tests wait (${workers} worker(s))`, async ({
-      broken,
-    }) => {
+    test(`broken environments blame no clause, and only their failed tests wait`, async ({ broken }) => {
       const { run } = await broken(workers);
       expect(run.summary).not.toContain('FAILED');
       expect(run.code).toBe(1);
@@ -181,16 +173,12 @@ for (const workers of [1, 4] as const)
       expect(waited.length).toBeLessThanOrEqual(workers);
     });
 
-    test(`a silent API leaves no secret of its environment's credentials behind (${workers} worker(s))`, async ({
-      broken,
-    }) => {
+    test(`a silent API leaves no secret of its environment's credentials behind`, async ({ broken }) => {
       const { run, secrets } = await broken(workers);
       noSecretIn(run, secrets);
     });
 
-    test(`the ledger keeps unanswered creates as outcome unknown, and none never sent (${workers} worker(s))`, async ({
-      broken,
-    }) => {
+    test(`the ledger keeps unanswered creates as outcome unknown, and none never sent`, async ({ broken }) => {
       const { run } = await broken(workers);
       const kept = run.ledger.map((e) => `${e.environment}: ${e.status}, ${e.visibility}`);
       // Silence and 429s say nothing of what the server did; a refused connection sent nothing.

@@ -27,17 +27,17 @@ const create = (o: Partial<GuardRequest> = {}): GuardRequest => ({
 });
 
 const disguisedCreates: [string, Partial<GuardRequest>][] = [
-  ['a valid private create', {}],
+  ['a valid private body', {}],
   ['a trailing slash', { apiPath: '/v1/rooms/groups/' }],
   ['a double slash', { apiPath: '/v1/rooms//groups' }],
   ['a dot segment', { apiPath: '/v1/rooms/./groups' }],
   ['a dot-dot segment', { apiPath: '/v1/rooms/x/../groups' }],
   ['a percent-encoded letter', { apiPath: '/v1/rooms/group%73' }],
   ['a doubly encoded letter', { apiPath: '/v1/rooms/%2567roups' }],
-  ['upper case', { apiPath: '/V1/Rooms/Groups' }],
+  ['an upper-case path', { apiPath: '/V1/Rooms/Groups' }],
   ['a query string', { apiPath: '/v1/rooms/groups?x=1' }],
   ['a backslash', { apiPath: '/v1\\rooms\\groups' }],
-  ['PUT', { method: 'PUT' }],
+  ['the method PUT', { method: 'PUT' }],
   ['a gzip body', { contentEncoding: 'gzip', body: gzipSync(body()) }],
   [
     'a form body',
