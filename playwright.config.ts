@@ -18,7 +18,9 @@ if (process.env.QR_DOTENV !== 'off') dotenv.config({ quiet: true });
 
 // One run id and seed for the whole run, inherited by every worker. Time and 4 random base-36
 // characters: two pipelines starting in the same millisecond still differ.
-process.env.QR_RUN_ID ??= `${Date.now().toString(36)}${randomInt(36 ** 4).toString(36).padStart(4, '0')}`;
+process.env.QR_RUN_ID ??= `${Date.now().toString(36)}${randomInt(36 ** 4)
+  .toString(36)
+  .padStart(4, '0')}`;
 process.env.QR_SEED ??= String(randomInt(1, 2 ** 31));
 
 const isRunner = !process.env.TEST_WORKER_INDEX;
@@ -27,7 +29,9 @@ const { settings, problems } = readSettings();
 
 /** Projects named with --project on the command line. */
 const asked = process.argv
-  .flatMap((arg, i, argv) => (arg === '--project' ? [argv[i + 1] ?? ''] : arg.startsWith('--project=') ? [arg.slice(10)] : []))
+  .flatMap((arg, i, argv) =>
+    arg === '--project' ? [argv[i + 1] ?? ''] : arg.startsWith('--project=') ? [arg.slice(10)] : [],
+  )
   .flatMap((n) => n.split(','));
 
 if (isRunner && !merging) {
@@ -44,7 +48,10 @@ if (isRunner && !merging) {
   const unconfigured = environments.filter(
     (e) => e !== 'local' && asked.includes(e) && readEnvironment(e, process.env, defaults).status === 'not-configured',
   );
-  for (const e of unconfigured) problems.push(`--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`);
+  for (const e of unconfigured)
+    problems.push(
+      `--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`,
+    );
   if (problems.length) {
     console.error(`\n${explainProblems(problems)}\n`);
     process.exit(2);
@@ -64,11 +71,13 @@ const notConfigured = Object.fromEntries(
   }),
 );
 if (isRunner && !merging && !asked.length)
-  for (const [e, reason] of Object.entries(notConfigured)) console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
+  for (const [e, reason] of Object.entries(notConfigured))
+    console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
 
 const outputDir = suite.QR_OUTPUT_DIR;
 const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured };
 
+// biome-ignore lint/complexity/noBannedTypes: `{}` is how Playwright's types say "no test options of our own"
 export default defineConfig<{}, { environment: EnvironmentName }>({
   testDir: './tests',
   outputDir,

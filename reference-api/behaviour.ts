@@ -7,9 +7,9 @@
  * authenticate, toRoom, readProfile, respond) call them through `self`, the finished record, so a
  * deviation of `limits` also changes what `validate` checks.
  */
-import { LIMITS, charCount } from '../fixtures/schemas';
-import { verifyJwt, type Claims } from './jwt';
-import { encode, errorJson, JSON_TYPE, type Answer, type Delivery } from './http';
+import { charCount, LIMITS } from '../fixtures/schemas';
+import { type Answer, type Delivery, encode, errorJson, JSON_TYPE } from './http';
+import { type Claims, verifyJwt } from './jwt';
 
 export const FIELDS = ['name', 'url', 'description', 'public', 'hideFollowJoinButton'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -152,8 +152,14 @@ export function faithful(self: Behaviour, shared: Shared): Behaviour {
     checkDuplicate: (input, store) => (store.byUrl(input.url) ? { status: 400 } : undefined),
     urlKey: (url) => url,
     defaults: {
-      public: false, hideFollowJoinButton: false,
-      roomType: 'group', isActive: true, isVerified: false, postsCount: 0, membersCount: 1, isMember: true,
+      public: false,
+      hideFollowJoinButton: false,
+      roomType: 'group',
+      isActive: true,
+      isVerified: false,
+      postsCount: 0,
+      membersCount: 1,
+      isMember: true,
     },
     toRoom: (sent, owner) => toRoom(self, sent, owner),
     firstId: 1,

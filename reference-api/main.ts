@@ -5,8 +5,9 @@
  * host also serves every fault and variant under /fault/<name>/quran-reflect and
  * /variant/<name>/quran-reflect (server.ts), and the authorization-code flow at /oauth2/auth.
  */
-import { parseArgs } from 'node:util';
+
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { faultNames, variantNames } from './faults';
 import { DEFAULT_USER } from './oauth';
@@ -32,14 +33,16 @@ const api = createReferenceApi({ fault, variant, clients });
 const grant = { sub: DEFAULT_USER, clientId, scope: 'room.create room.read offline_access' };
 void listen(api, Number(values.port)).then(({ origin, close }) => {
   const p = values.prefix;
-  console.log([
-    `${p}_API_BASE_URL=${origin}${API_BASE_PATH}`,
-    `${p}_OAUTH_BASE_URL=${origin}`,
-    `${p}_CLIENT_ID=${clientId}`,
-    `${p}_CLIENT_SECRET=${clientSecret}`,
-    `${p}_REFRESH_TOKEN=${api.issueRefreshToken(grant)}`,
-    `${p}_ACCESS_TOKEN=${api.issueAccessToken(grant)}`,
-  ].join('\n'));
+  console.log(
+    [
+      `${p}_API_BASE_URL=${origin}${API_BASE_PATH}`,
+      `${p}_OAUTH_BASE_URL=${origin}`,
+      `${p}_CLIENT_ID=${clientId}`,
+      `${p}_CLIENT_SECRET=${clientSecret}`,
+      `${p}_REFRESH_TOKEN=${api.issueRefreshToken(grant)}`,
+      `${p}_ACCESS_TOKEN=${api.issueAccessToken(grant)}`,
+    ].join('\n'),
+  );
   const stop = () => void close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

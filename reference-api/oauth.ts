@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Answer, HttpRequest } from './http';
-import { signJwt, type Claims } from './jwt';
+import { type Claims, signJwt } from './jwt';
 
 /** A secret, or a secret and the redirect URIs registered for the client. */
 export type ClientRegistration = string | { secret: string; redirectUris?: string[] };
@@ -33,7 +33,8 @@ type Code = Grant & { redirectUri: string; challenge: string; expiresAt: number 
 
 const Pkce = z.object({
   response_type: z.literal('code', { error: 'response_type must be "code"' }),
-  code_challenge: z.string({ error: 'code_challenge is required' })
+  code_challenge: z
+    .string({ error: 'code_challenge is required' })
     .regex(/^[A-Za-z0-9_-]{43}$/, 'code_challenge must be the base64url SHA-256 of the verifier'),
   code_challenge_method: z.literal('S256', { error: 'code_challenge_method must be S256' }),
 });
@@ -79,8 +80,12 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
   function issueAccessToken(grant: Grant): string {
     const now = Math.floor(Date.now() / 1000);
     const claims: Claims = {
-      sub: grant.sub, client_id: grant.clientId, scope: grant.scope,
-      iat: now, exp: now + ACCESS_TTL_S, jti: randomUUID(),
+      sub: grant.sub,
+      client_id: grant.clientId,
+      scope: grant.scope,
+      iat: now,
+      exp: now + ACCESS_TTL_S,
+      jti: randomUUID(),
     };
     return issued(signJwt(claims, signingKey));
   }
@@ -88,7 +93,10 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
   const tokenAnswer = (grant: Grant, withRefresh: boolean): Answer => ({
     status: 200,
     body: {
-      access_token: issueAccessToken(grant), token_type: 'bearer', expires_in: ACCESS_TTL_S, scope: grant.scope,
+      access_token: issueAccessToken(grant),
+      token_type: 'bearer',
+      expires_in: ACCESS_TTL_S,
+      scope: grant.scope,
       ...(withRefresh ? { refresh_token: issueRefreshToken(grant) } : {}),
     },
   });
@@ -109,8 +117,12 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     if (options.consent === 'deny') return refuse('access_denied', 'The user denied the request.');
     const code = issued(`ac_${randomBytes(24).toString('base64url')}`);
     codes.set(code, {
-      sub: user, clientId, scope: query.get('scope') ?? '', redirectUri,
-      challenge: pkce.data.code_challenge, expiresAt: Date.now() + CODE_TTL_MS,
+      sub: user,
+      clientId,
+      scope: query.get('scope') ?? '',
+      redirectUri,
+      challenge: pkce.data.code_challenge,
+      expiresAt: Date.now() + CODE_TTL_MS,
     });
     return redirect(redirectUri, { code, state });
   }
@@ -131,8 +143,12 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = fields.data;
     const grant = codes.get(code);
     codes.delete(code);
-    const valid = grant && grant.expiresAt > Date.now() && grant.clientId === clientId
-      && grant.redirectUri === redirectUri && s256(verifier) === grant.challenge;
+    const valid =
+      grant &&
+      grant.expiresAt > Date.now() &&
+      grant.clientId === clientId &&
+      grant.redirectUri === redirectUri &&
+      s256(verifier) === grant.challenge;
     if (!valid)
       return oauthError(400, 'invalid_grant', 'The authorization code is invalid, expired, spent or not yours');
     const { sub, scope } = grant;

@@ -20,15 +20,21 @@ const credentialsOf = (request: HttpRequest): Credentials => ({
 
 const ROUTES: Route[] = [
   {
-    name: 'create', method: 'POST', path: /^\/v1\/rooms\/groups$/,
+    name: 'create',
+    method: 'POST',
+    path: /^\/v1\/rooms\/groups$/,
     run: (service, request) => service.create(credentialsOf(request), request.raw),
   },
   {
-    name: 'read-by-url', method: 'GET', path: /^\/v1\/rooms\/group\/([^/]+)$/,
+    name: 'read-by-url',
+    method: 'GET',
+    path: /^\/v1\/rooms\/group\/([^/]+)$/,
     run: (service, request, m) => service.read(credentialsOf(request), 'url', decodeURIComponent(m[1])),
   },
   {
-    name: 'read-by-id', method: 'GET', path: /^\/v1\/rooms\/(\d+)$/,
+    name: 'read-by-id',
+    method: 'GET',
+    path: /^\/v1\/rooms\/(\d+)$/,
     run: (service, request, m) => service.read(credentialsOf(request), 'id', m[1]),
   },
 ];

@@ -10,14 +10,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deviation } from './behaviour';
-import { faults, variants, type FaultName, type VariantName } from './faults';
-import { encodePlain, readRequest, send, type Delivery, type HttpRequest } from './http';
-import { createIdentityProvider, type ClientRegistration, type Grant } from './oauth';
+import { type FaultName, faults, type VariantName, variants } from './faults';
+import { type Delivery, encodePlain, type HttpRequest, readRequest, send } from './http';
+import { type ClientRegistration, createIdentityProvider, type Grant } from './oauth';
 import { count, createInstance, type Instance } from './routes';
 import type { ReferenceApiStats } from './service';
 
-export type { ReferenceApiStats } from './service';
 export type { ClientRegistration, Grant } from './oauth';
+export type { ReferenceApiStats } from './service';
 
 export const API_BASE_PATH = '/quran-reflect';
 

@@ -2,8 +2,9 @@
  * The domain of one API instance: its store, and the create and read operations, written
  * against the seams of its behaviour. Knows nothing of HTTP beyond the answers it returns.
  */
-import type { Answer } from './http';
+
 import type { Behaviour, Credentials, Refusal, Room, Sent, Service, Store } from './behaviour';
+import type { Answer } from './http';
 
 export type ReferenceApiStats = { requests: number; byRoute: Record<string, number>; groupsCreated: number };
 

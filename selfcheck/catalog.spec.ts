@@ -4,10 +4,10 @@
  * contract; every variant deviates at least one seam; every name of the catalog is served under
  * its own path prefix. Proven from the catalog's data and the built behaviours, not from source text.
  */
-import { clauseIds, type ClauseId } from '../fixtures/clauses';
-import { compose, seamNames, type Deviation, type Seam } from '../reference-api/behaviour';
+import { type ClauseId, clauseIds } from '../fixtures/clauses';
+import { compose, type Deviation, type Seam, seamNames } from '../reference-api/behaviour';
 import { faultNames, faults, variantNames, variants } from '../reference-api/faults';
-import { createReferenceApi, instanceBasePath, listen, type InstanceName } from '../reference-api/server';
+import { createReferenceApi, type InstanceName, instanceBasePath, listen } from '../reference-api/server';
 import { expect, test } from './fixtures';
 
 /** The families of the contract; each must be broken by at least one fault. */
@@ -65,8 +65,11 @@ test('every variant deviates at least one seam, each of them one that exists', (
       !description && 'no description',
       seams.length === 0 && 'deviates nothing',
       seams.some((s) => !seamNames.includes(s)) && `unknown seam in [${seams.join()}]`,
-      deviatedSeams(deviations).join() !== [...new Set(seams)].filter((s) => seamNames.includes(s)).sort(bySeam).join()
-        && `built, it differs in [${deviatedSeams(deviations).join()}], not [${seams.join()}]`,
+      deviatedSeams(deviations).join() !==
+        [...new Set(seams)]
+          .filter((s) => seamNames.includes(s))
+          .sort(bySeam)
+          .join() && `built, it differs in [${deviatedSeams(deviations).join()}], not [${seams.join()}]`,
     ];
     return problems.filter(Boolean).map((p) => `${name}: ${p}`);
   });
@@ -81,8 +84,14 @@ test('every fault breaks a clause of the contract, and the faults cover every fa
   const uncovered = Object.entries(families).filter(([, ids]) => !ids.some((id) => broken.has(id)));
   expect(uncovered.map(([family]) => family)).toEqual([]);
   const inFamilies = Object.values(families).flat();
-  expect(clauseIds.filter((id) => !inFamilies.includes(id)), 'a clause outside every family').toEqual([]);
-  expect(clauseIds.filter((id) => !broken.has(id)), 'a clause no fault breaks').toEqual([]);
+  expect(
+    clauseIds.filter((id) => !inFamilies.includes(id)),
+    'a clause outside every family',
+  ).toEqual([]);
+  expect(
+    clauseIds.filter((id) => !broken.has(id)),
+    'a clause no fault breaks',
+  ).toEqual([]);
 });
 
 test('every name of the catalog is served under its own path prefix, by an instance of its own', async () => {

@@ -15,7 +15,8 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 const tracked = (dir: string): string[] =>
   fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const rel = path.join(dir, e.name);
-    if (['node_modules', '.git', 'test-results', 'playwright-report', 'selfcheck-results', '.auth'].includes(e.name)) return [];
+    if (['node_modules', '.git', 'test-results', 'playwright-report', 'selfcheck-results', '.auth'].includes(e.name))
+      return [];
     return e.isDirectory() ? tracked(rel) : [rel];
   });
 

@@ -14,19 +14,19 @@ import type { KnownDeviation } from '../fixtures/deviations';
 import {
   checkExpected,
   compare,
+  type Difference,
+  type DriftResult,
   definitionUrlFor,
   deviationFieldVerdicts,
   driftOf,
   expectedFor,
   fetchDefinition,
   formatDifference,
-  parseExpectedDrift,
   PUBLISHED_DEFINITIONS,
+  parseExpectedDrift,
   readDefinition,
   renderDriftSection,
   suiteContract,
-  type Difference,
-  type DriftResult,
 } from '../fixtures/drift';
 import { CREATE_STATUSES, CreateGroupRequest, RoomCreatedResponse, RoomProfile } from '../fixtures/schemas';
 import { runDrift } from '../tools/drift';

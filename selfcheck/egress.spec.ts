@@ -34,7 +34,8 @@ function resolveHostHere(): void {
   const lookup = (hostname: string, options: unknown, callback?: LookupCallback) => {
     const cb = (typeof options === 'function' ? options : callback) as LookupCallback;
     const opts = (typeof options === 'object' && options) || {};
-    if (hostname.toLowerCase() !== HOST) return (realLookup as Function).call(dns, hostname, options, callback);
+    if (hostname.toLowerCase() !== HOST)
+      return (realLookup as (...args: unknown[]) => void).call(dns, hostname, options, callback);
     const all = (opts as dns.LookupOptions).all;
     process.nextTick(() => (all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));
   };
@@ -94,7 +95,9 @@ const unresolved = /ENOTFOUND[^\n]*qr-egress\.test|qr-egress\.test[^\n]*ENOTFOUN
 const hostOf = (s: Seen) => (s.method === 'CONNECT' ? s.target.replace(/:\d+$/, '') : new URL(s.target).hostname);
 
 for (const letterCase of ['upper', 'lower'] as const) {
-  test(`${letterCase}-case HTTP(S)_PROXY: API and token requests go through the proxy, loopback does not`, async ({ runSuite }) => {
+  test(`${letterCase}-case HTTP(S)_PROXY: API and token requests go through the proxy, loopback does not`, async ({
+    runSuite,
+  }) => {
     const e = await startEgress();
     try {
       const names = letterCase === 'upper' ? ['HTTP_PROXY', 'HTTPS_PROXY'] : ['http_proxy', 'https_proxy'];
@@ -124,7 +127,9 @@ for (const letterCase of ['upper', 'lower'] as const) {
   });
 }
 
-test('NO_PROXY covering the host: API and token requests bypass the proxy, so they fail unresolved', async ({ runSuite }) => {
+test('NO_PROXY covering the host: API and token requests bypass the proxy, so they fail unresolved', async ({
+  runSuite,
+}) => {
   const e = await startEgress();
   try {
     const proxyEnv = { HTTP_PROXY: e.proxyOrigin, HTTPS_PROXY: e.proxyOrigin, NO_PROXY: `localhost,.qr-egress.test` };

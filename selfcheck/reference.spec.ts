@@ -7,7 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from '../reference-api/jwt';
 import { DEFAULT_USER } from '../reference-api/oauth';
 import {
-  createReferenceApi, instanceBasePath, listen, type InstanceName, type ReferenceApiOptions,
+  createReferenceApi,
+  type InstanceName,
+  instanceBasePath,
+  listen,
+  type ReferenceApiOptions,
 } from '../reference-api/server';
 import { expect, test } from './fixtures';
 
@@ -45,8 +49,13 @@ const pkce = () => {
 async function authorize(origin: string, params: Record<string, string> = {}) {
   const url = new URL('/oauth2/auth', origin);
   url.search = new URLSearchParams({
-    response_type: 'code', client_id: CLIENT, redirect_uri: REDIRECT, scope: 'openid offline_access room',
-    state: 'state-123', code_challenge_method: 'S256', ...params,
+    response_type: 'code',
+    client_id: CLIENT,
+    redirect_uri: REDIRECT,
+    scope: 'openid offline_access room',
+    state: 'state-123',
+    code_challenge_method: 'S256',
+    ...params,
   }).toString();
   const response = await fetch(url, { redirect: 'manual' });
   const location = response.headers.get('location');
@@ -69,7 +78,7 @@ async function exchange(origin: string, form: Record<string, string>) {
     },
     body: new URLSearchParams({ grant_type: 'authorization_code', redirect_uri: REDIRECT, ...form }).toString(),
   });
-  return { status: response.status, json: await response.json() as Record<string, unknown> };
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
 test('authorize approves the test user: 302 to the redirect URI with a code and the state', async () => {
@@ -128,7 +137,12 @@ test('an authorization code works once: its reuse is 400 invalid_grant', async (
 let urls = 0;
 const freshUrl = () => `ref-spec-${process.pid}-${++urls}`;
 const groupBody = (o: Record<string, unknown> = {}) => ({
-  name: 'Reference spec', description: 'A group', url: freshUrl(), public: false, hideFollowJoinButton: false, ...o,
+  name: 'Reference spec',
+  description: 'A group',
+  url: freshUrl(),
+  public: false,
+  hideFollowJoinButton: false,
+  ...o,
 });
 
 async function call(name: InstanceName, route: string, o: { body?: unknown; token?: string } = {}) {
@@ -138,7 +152,9 @@ async function call(name: InstanceName, route: string, o: { body?: unknown; toke
     body: o.body === undefined ? undefined : JSON.stringify(o.body),
   });
   const text = await response.text();
-  return { status: response.status, json: (text ? JSON.parse(text) : undefined) as Record<string, any> | undefined };
+  // biome-ignore lint/suspicious/noExplicitAny: JSON of any shape, read field by field by the tests
+  type Json = Record<string, any>;
+  return { status: response.status, json: (text ? JSON.parse(text) : undefined) as Json | undefined };
 }
 const create = (name: InstanceName, body: unknown) => call(name, '/v1/rooms/groups', { body });
 const readByUrl = (name: InstanceName, url: string) => call(name, `/v1/rooms/group/${encodeURIComponent(url)}`);
@@ -148,8 +164,18 @@ test('two instances keep separate state: the same url is free in each, and each 
   const [a, b] = [await create('faithful', body), await create('large-ids', body)];
   expect([a.status, b.status]).toEqual([201, 201]);
   expect(a.json!.data.id).not.toBe(b.json!.data.id);
-  expect(host.api.instance('faithful').groups().filter((g) => g.url === body.url)).toHaveLength(1);
-  expect(host.api.instance('large-ids').groups().filter((g) => g.url === body.url)).toHaveLength(1);
+  expect(
+    host.api
+      .instance('faithful')
+      .groups()
+      .filter((g) => g.url === body.url),
+  ).toHaveLength(1);
+  expect(
+    host.api
+      .instance('large-ids')
+      .groups()
+      .filter((g) => g.url === body.url),
+  ).toHaveLength(1);
   expect(host.api.groups()).toEqual([]);
 });
 
@@ -213,8 +239,13 @@ test('mass-assignment-owner: the body names the owner; the faithful API ignores 
 
 test('mass-assignment-flags: the body sets what the server owns, in the echo and the read', async () => {
   const owned = {
-    isVerified: true, isActive: false, roomType: 'official', postsCount: 99, membersCount: 1000,
-    isAdmin: false, isMember: false,
+    isVerified: true,
+    isActive: false,
+    roomType: 'official',
+    postsCount: 99,
+    membersCount: 1000,
+    isAdmin: false,
+    isMember: false,
   };
   const body = groupBody(owned);
   expect((await create('mass-assignment-flags', body)).json!.data).toMatchObject(owned);

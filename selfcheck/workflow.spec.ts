@@ -10,12 +10,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { environmentVariables, environments } from '../fixtures/settings';
+import { environments, environmentVariables } from '../fixtures/settings';
 import { expect, tempDir, test } from './fixtures';
 
 const root = path.join(__dirname, '..');
 const text = fs.readFileSync(path.join(root, '.github', 'workflows', 'contract.yml'), 'utf8');
-const workflow = parse(text) as { on: any; permissions: unknown; jobs: Record<string, Job> };
+// biome-ignore lint/suspicious/noExplicitAny: the workflow's YAML, read key by key by the tests
+type Yaml = any;
+const workflow = parse(text) as { on: Yaml; permissions: unknown; jobs: Record<string, Job> };
 type Step = {
   name?: string;
   id?: string;
@@ -23,7 +25,7 @@ type Step = {
   run?: string;
   if?: string;
   env?: Record<string, string>;
-  with?: any;
+  with?: Yaml;
 };
 type Job = {
   name?: string;
@@ -31,13 +33,19 @@ type Job = {
   needs?: string | string[];
   environment?: string | { name: string };
   steps: Step[];
-} & Record<string, any>;
+} & Record<string, Yaml>;
 const jobs = workflow.jobs;
 const steps = (job: string) => jobs[job].steps;
-const runs = (job: string) => steps(job).map((s) => String(s.run ?? '')).join('\n');
+const runs = (job: string) =>
+  steps(job)
+    .map((s) => String(s.run ?? ''))
+    .join('\n');
 const stepWith = (job: string, needle: string) => steps(job).find((s) => String(s.run ?? '').includes(needle))!;
 const uploads = (job: string) => steps(job).filter((s) => String(s.uses).startsWith('actions/upload-artifact'));
-const code = text.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+const code = text
+  .split('\n')
+  .filter((l) => !l.trim().startsWith('#'))
+  .join('\n');
 const hasBash = spawnSync('bash', ['-c', 'command -v jq'], { stdio: 'ignore' }).status === 0;
 
 /** Runs one step's script with bash, as a runner would: its env, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files. */
@@ -88,8 +96,8 @@ test('every job that runs Node sets up a current LTS (22 or 24), and engines kee
   }
 });
 
-test('concurrency: groups carry the ref (no run cancels another branch\'s), nothing running is cancelled', () => {
-  expect((workflow as any).concurrency).toBeUndefined();
+test("concurrency: groups carry the ref (no run cancels another branch's), nothing running is cancelled", () => {
+  expect((workflow as Yaml).concurrency).toBeUndefined();
   const grouped = Object.entries(jobs).filter(([, j]) => j.concurrency);
   expect(grouped.map(([n]) => n)).toEqual(expect.arrayContaining(['selfcheck', 'contract', 'production-writes']));
   for (const [name, job] of grouped) {
@@ -130,7 +138,10 @@ test('production writes: only in the production-writes environment, on a dispatc
   expect(check).toBeGreaterThanOrEqual(0);
   expect(check).toBeLessThan(suite);
   expect(job.permissions).toEqual({ contents: 'read', actions: 'read' });
-  const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  const header = text
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .join('\n');
   expect(header).toMatch(/production-writes[\s\S]*Required reviewers/i);
   // With the checkbox, production leaves the read-only matrix for this job; without it, production is read-only.
   test.skip(!hasBash, 'bash and jq are needed to run the plan');
@@ -209,7 +220,9 @@ test('reports: blobs and ledgers uploaded always, merged by merge-reports; a job
   expect(runs('report')).toMatch(/npx playwright merge-reports -c playwright\.config\.ts \S+/);
   const downloads = steps('report').filter((s) => String(s.uses).startsWith('actions/download-artifact'));
   expect(downloads.map((s) => s.with.pattern)).toEqual(expect.arrayContaining(['blob-*', 'shard-*']));
-  const merged = uploads('report').map((s) => String(s.with.path)).join('\n');
+  const merged = uploads('report')
+    .map((s) => String(s.with.path))
+    .join('\n');
   for (const f of ['playwright-report', 'junit.xml', 'contract-summary.md', 'created-groups.json'])
     expect(merged).toContain(f);
   const verdict = steps('report').find((s) => s.name === 'Verdict')!;

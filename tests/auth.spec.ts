@@ -1,6 +1,6 @@
-import type { AuthMode } from '../fixtures/proxy/credentials';
-import { tagOf as t, type ClauseId } from '../fixtures/clauses';
 import { leftNoTrace, refused, rejectedWith } from '../fixtures/checks';
+import { type ClauseId, tagOf as t } from '../fixtures/clauses';
+import type { AuthMode } from '../fixtures/proxy/credentials';
 import { test } from '../fixtures/test';
 
 // Valid, private bodies: only the credentials are wrong, so only authentication can refuse them.
@@ -14,7 +14,10 @@ const cases: { auth: AuthMode; title: string; clause: ClauseId; status?: 401; sm
 
 for (const c of cases) {
   const tag = [...(c.smoke ? ['@smoke'] : []), t(c.clause), t('rejected-no-side-effect')];
-  test(`a create ${c.title} is refused${c.status ? ` with ${c.status}` : ''} and stores nothing`, { tag }, async ({ api, data }) => {
+  test(`a create ${c.title} is refused${c.status ? ` with ${c.status}` : ''} and stores nothing`, { tag }, async ({
+    api,
+    data,
+  }) => {
     const body = data.validBody();
     const answer = await api.create(body, { auth: c.auth });
     if (c.status) rejectedWith(c.clause, c.status, answer);

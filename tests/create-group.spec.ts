@@ -1,7 +1,14 @@
-import { tagOf as t } from '../fixtures/clauses';
 import {
-  answersCreated, echoesRequest, matchesCreatedSchema, ownedBy, readsBack, rejectedWith, saysSuccess, unchanged,
+  answersCreated,
+  echoesRequest,
+  matchesCreatedSchema,
+  ownedBy,
+  readsBack,
+  rejectedWith,
+  saysSuccess,
+  unchanged,
 } from '../fixtures/checks';
+import { tagOf as t } from '../fixtures/clauses';
 import { charCount, LIMITS } from '../fixtures/schemas';
 import { expect, test } from '../fixtures/test';
 
@@ -19,9 +26,15 @@ test('the 201 body says success: true', { tag: ['@smoke', t('create-success')] }
   saysSuccess(atLimits.exchange);
 });
 
-test('every field at its length limit, in Arabic, is accepted and returned intact', { tag: ['@smoke', t('limits-max-accepted')] }, async ({ atLimits }) => {
+test('every field at its length limit, in Arabic, is accepted and returned intact', {
+  tag: ['@smoke', t('limits-max-accepted')],
+}, async ({ atLimits }) => {
   const { sent, room, exchange } = atLimits;
-  expect([sent.name, sent.url, sent.description].map((s) => charCount(String(s)))).toEqual([LIMITS.name, LIMITS.url, LIMITS.description]);
+  expect([sent.name, sent.url, sent.description].map((s) => charCount(String(s)))).toEqual([
+    LIMITS.name,
+    LIMITS.url,
+    LIMITS.description,
+  ]);
   echoesRequest(sent, room, exchange, 'limits-max-accepted', ['name', 'url', 'description']);
 });
 
@@ -33,15 +46,25 @@ test('the creator becomes the owner', { tag: ['@smoke', t('create-owner')] }, as
   ownedBy(atLimits.room, caller, atLimits.exchange);
 });
 
-test('reading the group by id returns what the create answered', { tag: ['@smoke', t('read-by-id')] }, async ({ atLimits, api }) => {
+test('reading the group by id returns what the create answered', { tag: ['@smoke', t('read-by-id')] }, async ({
+  atLimits,
+  api,
+}) => {
   readsBack('read-by-id', atLimits.room, await api.getById(atLimits.room.id), atLimits.exchange);
 });
 
-test('reading the group by url returns what the create answered', { tag: ['@smoke', t('read-by-url')] }, async ({ atLimits, api }) => {
+test('reading the group by url returns what the create answered', { tag: ['@smoke', t('read-by-url')] }, async ({
+  atLimits,
+  api,
+}) => {
   readsBack('read-by-url', atLimits.room, await api.getByUrl(String(atLimits.sent.url)), atLimits.exchange);
 });
 
-test('a URL already taken is refused with 400 and the first group is unchanged', { tag: [t('duplicate-url')] }, async ({ atLimits, api, data }) => {
+test('a URL already taken is refused with 400 and the first group is unchanged', { tag: [t('duplicate-url')] }, async ({
+  atLimits,
+  api,
+  data,
+}) => {
   const url = String(atLimits.sent.url);
   const attempt = await api.create(data.validBody({ url }));
   rejectedWith('duplicate-url', 400, attempt);

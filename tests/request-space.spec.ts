@@ -1,5 +1,5 @@
-import { tagOf as t } from '../fixtures/clauses';
 import { echoesRequest, matchesCreatedSchema, readsBack } from '../fixtures/checks';
+import { tagOf as t } from '../fixtures/clauses';
 import { groupFor, groupKeys, plans } from '../fixtures/groups';
 import { positiveCases } from '../fixtures/request-space';
 import { test } from '../fixtures/test';
@@ -20,7 +20,9 @@ for (const c of positiveCases()) {
   });
 }
 
-test('a group created without description still matches the schema', { tag: [t('create-without-description')] }, async ({ minimal }) => {
+test('a group created without description still matches the schema', {
+  tag: [t('create-without-description')],
+}, async ({ minimal }) => {
   matchesCreatedSchema(minimal.exchange, 'create-without-description');
 });
 
@@ -29,11 +31,17 @@ test('the minimal group is what was asked for: name and url', { tag: [t('create-
 });
 
 for (const key of groupKeys)
-  test(`reading ${plans[key].what} by id returns what its create answered`, { tag: [t('read-by-id')] }, async ({ api, madeGroup }) => {
+  test(`reading ${plans[key].what} by id returns what its create answered`, { tag: [t('read-by-id')] }, async ({
+    api,
+    madeGroup,
+  }) => {
     const group = await madeGroup(key);
     readsBack('read-by-id', group.room, await api.getById(group.room.id), group.exchange);
   });
 
-test('reading the minimal group by url returns what its create answered', { tag: [t('read-by-url')] }, async ({ api, minimal }) => {
+test('reading the minimal group by url returns what its create answered', { tag: [t('read-by-url')] }, async ({
+  api,
+  minimal,
+}) => {
   readsBack('read-by-url', minimal.room, await api.getByUrl(String(minimal.sent.url)), minimal.exchange);
 });

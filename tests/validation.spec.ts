@@ -1,5 +1,5 @@
-import { tagOf as t } from '../fixtures/clauses';
 import { leftNoTrace, rejectedWith } from '../fixtures/checks';
+import { tagOf as t } from '../fixtures/clauses';
 import { negativeCases, urlTried } from '../fixtures/request-space';
 import { test } from '../fixtures/test';
 
@@ -13,6 +13,10 @@ for (const c of negativeCases()) {
     rejectedWith(c.clause, 400, answer);
     const url = urlTried(body);
     if (url) leftNoTrace(url, await api.getByUrl(url), answer);
-    else test.info().annotations.push({ type: 'no-trace-check', description: 'the body carries no url string to look up, so that nothing was stored could not be shown' });
+    else
+      test.info().annotations.push({
+        type: 'no-trace-check',
+        description: 'the body carries no url string to look up, so that nothing was stored could not be shown',
+      });
   });
 }

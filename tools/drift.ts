@@ -12,13 +12,13 @@ import {
   checkExpected,
   DefinitionError,
   driftOf,
+  type ExpectedDrift,
   expectedFor,
+  type Fetched,
   fetchDefinition,
   formatDifference,
   parseDefinitionText,
   parseExpectedDrift,
-  type ExpectedDrift,
-  type Fetched,
 } from '../fixtures/drift';
 
 const USAGE =

@@ -13,10 +13,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
-import { z } from 'zod';
-import { documentedHosts, readClientSettings } from '../fixtures/settings';
 import type { Response } from 'undici';
+import { z } from 'zod';
 import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/outbound';
+import { documentedHosts, readClientSettings } from '../fixtures/settings';
 
 const DEFAULT_PORT = 8976;
 const DEFAULT_SCOPE = 'openid offline_access room';
@@ -27,7 +27,10 @@ const EXCHANGE_TIMEOUT_MS = 15_000;
 type Env = keyof typeof documentedHosts;
 
 class LoginError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }
@@ -65,7 +68,7 @@ type Parsed<T> = { value?: T; problems: string[] };
 
 /** The command line (and QR_LOGIN_PORT); every problem is listed, none thrown. */
 function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Parsed<Command> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: argv,
@@ -161,14 +164,22 @@ async function oauthErrorOf(response: Response): Promise<z.infer<typeof OAuthErr
     if (q.get('error')) return { error: q.get('error')!, error_description: q.get('error_description') ?? undefined };
   }
   let json: unknown;
-  try { json = JSON.parse(await response.text()); } catch { return undefined; }
+  try {
+    json = JSON.parse(await response.text());
+  } catch {
+    return undefined;
+  }
   const parsed = OAuthError.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
 
 /** Errors of the authorization request itself: the browser would only show them, the person could not fix them. */
 const REQUEST_ERRORS = new Set([
-  'invalid_request', 'invalid_client', 'unauthorized_client', 'invalid_scope', 'unsupported_response_type',
+  'invalid_request',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_scope',
+  'unsupported_response_type',
 ]);
 
 /**
@@ -176,7 +187,7 @@ const REQUEST_ERRORS = new Set([
  * an unregistered redirect URI is answered 400 invalid_request, and is better said here than in a browser.
  */
 async function preflight(url: string, s: LoginSettings, c: Command, redirectUri: string): Promise<void> {
-  let response;
+  let response: Awaited<ReturnType<typeof outboundFetch>>;
   try {
     response = await outboundFetch(url, { redirect: 'manual', timeoutMs: PREFLIGHT_TIMEOUT_MS });
   } catch (e) {
@@ -207,7 +218,12 @@ async function preflight(url: string, s: LoginSettings, c: Command, redirectUri:
 
 function commandExists(command: string): boolean {
   if (path.isAbsolute(command)) {
-    try { fs.accessSync(command, fs.constants.X_OK); return true; } catch { return false; }
+    try {
+      fs.accessSync(command, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
   const finder = process.platform === 'win32' ? 'where' : 'which';
   return spawnSync(finder, [command], { stdio: 'ignore' }).status === 0;
@@ -235,11 +251,18 @@ function browserCommand(url: string, env: NodeJS.ProcessEnv): Opener | undefined
 function openBrowser(url: string, c: Command): void {
   const browser = c.openBrowser ? browserCommand(url, process.env) : undefined;
   const manual = () =>
-    say(`No browser here: open this URL in a browser on this machine (over SSH, forward the port first: ` +
-      `ssh -L ${c.port}:127.0.0.1:${c.port} ...).`);
-  if (!browser) return manual();
+    say(
+      `No browser here: open this URL in a browser on this machine (over SSH, forward the port first: ` +
+        `ssh -L ${c.port}:127.0.0.1:${c.port} ...).`,
+    );
+  if (!browser) {
+    manual();
+    return;
+  }
   const child = spawn(browser.command, browser.args, {
-    stdio: 'ignore', detached: true, windowsVerbatimArguments: browser.verbatim,
+    stdio: 'ignore',
+    detached: true,
+    windowsVerbatimArguments: browser.verbatim,
   });
   child.on('error', manual);
   child.unref();
@@ -273,21 +296,25 @@ async function listenForCallback(c: Command, state: string): Promise<Callback> {
     const q = url.searchParams;
     if (q.get('state') !== state) {
       answer(400, 'Login failed', 'This answer does not belong to the waiting login (wrong state). Start again.');
-      return settle.reject(new LoginError(
-        'The browser came back with a state that is not the one this login sent: the answer does not belong to this ' +
-          'login (an old tab, another login, or a forged redirect). Nothing was exchanged. Run the login again.',
-      ));
+      return settle.reject(
+        new LoginError(
+          'The browser came back with a state that is not the one this login sent: the answer does not belong to this ' +
+            'login (an old tab, another login, or a forged redirect). Nothing was exchanged. Run the login again.',
+        ),
+      );
     }
     const error = q.get('error');
     if (error) {
       const description = q.get('error_description');
       answer(403, 'Login not completed', `The OAuth2 server answered ${error}. You can close this tab.`);
-      return settle.reject(new LoginError(
-        error === 'access_denied'
-          ? 'Consent was refused (access_denied): no token was issued. Run the login again and allow access ' +
-            `(the suite needs the scopes "${c.scope}").`
-          : `The OAuth2 server answered ${error}${description ? ` ("${description}")` : ''}: no token was issued.`,
-      ));
+      return settle.reject(
+        new LoginError(
+          error === 'access_denied'
+            ? 'Consent was refused (access_denied): no token was issued. Run the login again and allow access ' +
+                `(the suite needs the scopes "${c.scope}").`
+            : `The OAuth2 server answered ${error}${description ? ` ("${description}")` : ''}: no token was issued.`,
+        ),
+      );
     }
     const received = q.get('code');
     if (!received) {
@@ -299,11 +326,13 @@ async function listenForCallback(c: Command, state: string): Promise<Callback> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new LoginError(
-        `Cannot listen on 127.0.0.1:${c.port} (${e.code}): ` +
-          `${e.code === 'EADDRINUSE' ? 'something else uses that port' : e.message}. ` +
-          'Stop it, or use another port registered for the client with --port.',
-      )),
+      reject(
+        new LoginError(
+          `Cannot listen on 127.0.0.1:${c.port} (${e.code}): ` +
+            `${e.code === 'EADDRINUSE' ? 'something else uses that port' : e.message}. ` +
+            'Stop it, or use another port registered for the client with --port.',
+        ),
+      ),
     );
     server.listen(c.port, '127.0.0.1', resolve);
   });
@@ -331,7 +360,7 @@ type CodeGrant = { code: string; redirectUri: string; verifier: string };
 async function exchangeCode(s: LoginSettings, c: Command, o: CodeGrant): Promise<TokenAnswer> {
   const endpoint = `${s.oauthBaseUrl}/oauth2/token`;
 
-  let response;
+  let response: Awaited<ReturnType<typeof outboundFetch>>;
   try {
     response = await outboundFetch(endpoint, {
       method: 'POST',
@@ -341,7 +370,10 @@ async function exchangeCode(s: LoginSettings, c: Command, o: CodeGrant): Promise
         accept: 'application/json',
       },
       body: new URLSearchParams({
-        grant_type: 'authorization_code', code: o.code, redirect_uri: o.redirectUri, code_verifier: o.verifier,
+        grant_type: 'authorization_code',
+        code: o.code,
+        redirect_uri: o.redirectUri,
+        code_verifier: o.verifier,
       }).toString(),
       timeoutMs: EXCHANGE_TIMEOUT_MS,
     });
@@ -353,7 +385,11 @@ async function exchangeCode(s: LoginSettings, c: Command, o: CodeGrant): Promise
   }
   const text = await response.text();
   let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   const upper = c.environment.toUpperCase();
   if (!response.ok) {
     const error = OAuthError.safeParse(json);
@@ -459,8 +495,14 @@ async function login(argv: string[]): Promise<void> {
   const url = authorizationUrl(s, { redirectUri, scope: c.scope, state, pkce });
 
   const callback = await listenForCallback(c, state);
-  const stop = () => { callback.server.closeAllConnections(); callback.server.close(); };
-  process.once('SIGINT', () => { stop(); process.exit(130); });
+  const stop = () => {
+    callback.server.closeAllConnections();
+    callback.server.close();
+  };
+  process.once('SIGINT', () => {
+    stop();
+    process.exit(130);
+  });
   try {
     await preflight(url, s, c, redirectUri);
     say(`Log in to ${c.environment} (client ${s.clientId}, redirect ${redirectUri}):`);

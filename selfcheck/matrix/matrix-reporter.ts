@@ -1,16 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FullResult, Reporter, Suite, TestCase } from '@playwright/test/reporter';
-import { faults } from '../../reference-api/faults';
 import { toRecord } from '../../fixtures/reporters/records';
 import type { TestRecord } from '../../fixtures/reporters/verdict';
+import { faults } from '../../reference-api/faults';
 
 /**
  * Judges the fault matrix: a fault is caught when a failing test names the clause the fault
  * breaks (its violation, or, for a failure that names none, its tags); an environment failure
  * (not reachable, rate-limiting) catches nothing. The faithful API and every variant must pass.
  */
-export type MatrixRow = { project: string; kind: 'faithful' | 'variant' | 'fault'; expected?: string; ok: boolean; caughtBy: string[]; note: string; tests: number };
+export type MatrixRow = {
+  project: string;
+  kind: 'faithful' | 'variant' | 'fault';
+  expected?: string;
+  ok: boolean;
+  caughtBy: string[];
+  note: string;
+  tests: number;
+};
 
 const failed = (r: TestRecord) => r.status === 'failed' || r.status === 'timedOut';
 /** The clauses a failing test counts for. */
@@ -24,12 +32,20 @@ export function judgeProject(project: string, records: TestRecord[]): MatrixRow 
   if (kind !== 'fault') {
     const passed = records.filter((r) => r.status === 'passed').length;
     const ok = failing.length === 0 && passed > 0;
-    const note = ok ? '' : failing.length ? failing.map((r) => `${r.title}: ${r.message.slice(0, 160)}`).join('; ') : 'no test passed';
+    const note = ok
+      ? ''
+      : failing.length
+        ? failing.map((r) => `${r.title}: ${r.message.slice(0, 160)}`).join('; ')
+        : 'no test passed';
     return { project, kind, ok, caughtBy, note, tests };
   }
   const expected = faults[project.slice('fault:'.length) as keyof typeof faults].clause;
   const ok = caughtBy.includes(expected);
-  const note = ok ? '' : failing.length ? `failing tests name ${caughtBy.join(', ') || 'no clause'}, not ${expected}` : 'the suite passed';
+  const note = ok
+    ? ''
+    : failing.length
+      ? `failing tests name ${caughtBy.join(', ') || 'no clause'}, not ${expected}`
+      : 'the suite passed';
   return { project, kind, expected, ok, caughtBy, note, tests };
 }
 
@@ -58,11 +74,16 @@ export default class MatrixReporter implements Reporter {
     const text = [
       '| fault | expected clause | caught by (clauses of the failing tests) | verdict |',
       '| --- | --- | --- | --- |',
-      ...faultRows.map((r) => `| ${r.project.slice(6)} | ${r.expected} | ${r.caughtBy.join(', ') || '-'} | ${r.ok ? 'caught' : `NOT CAUGHT: ${cell(r.note)}`} |`),
+      ...faultRows.map(
+        (r) =>
+          `| ${r.project.slice(6)} | ${r.expected} | ${r.caughtBy.join(', ') || '-'} | ${r.ok ? 'caught' : `NOT CAUGHT: ${cell(r.note)}`} |`,
+      ),
       '',
       '| server | result | tests | failing tests |',
       '| --- | --- | --- | --- |',
-      ...passRows.map((r) => `| ${r.project} | ${r.ok ? 'passed' : 'FAILED'} | ${r.tests} | ${r.ok ? '-' : cell(r.note)} |`),
+      ...passRows.map(
+        (r) => `| ${r.project} | ${r.ok ? 'passed' : 'FAILED'} | ${r.tests} | ${r.ok ? '-' : cell(r.note)} |`,
+      ),
       '',
       `${rows.length} servers, ${this.suite.allTests().length} tests, ${((Date.now() - this.started) / 1000).toFixed(1)} s`,
       `faults caught ${faultRows.filter((r) => r.ok).length}/${faultRows.length}, faithful variants passed ${passRows.filter((r) => r.ok && r.kind === 'variant').length}/${passRows.filter((r) => r.kind === 'variant').length}, faithful API ${passRows.find((r) => r.kind === 'faithful')?.ok ? 'passed' : 'FAILED'}`,
@@ -71,7 +92,9 @@ export default class MatrixReporter implements Reporter {
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, 'fault-matrix.md'), `# Fault matrix\n\n${text}\n`);
     const bad = rows.filter((r) => !r.ok);
-    console.log(`\n${bad.length ? `${bad.map((r) => `✘ ${r.project}: ${r.note}`).join('\n')}\n` : ''}${text.split('\n').slice(-2).join('\n')}`);
+    console.log(
+      `\n${bad.length ? `${bad.map((r) => `✘ ${r.project}: ${r.note}`).join('\n')}\n` : ''}${text.split('\n').slice(-2).join('\n')}`,
+    );
     const status = bad.length || !rows.length ? 'failed' : result.status === 'interrupted' ? 'interrupted' : 'passed';
     return status !== result.status ? { status } : undefined;
   }

@@ -28,11 +28,21 @@ process.env.QR_SEED ??= String(Date.now() % 2 ** 31);
 const servers = [
   { name: 'faithful', reference: 'faithful' },
   ...variantNames.map((v) => ({ name: `variant:${v}`, reference: `variant/${v}` })),
-  ...faultNames.map((f) => ({ name: `fault:${f}`, reference: `fault/${f}`, role: 'fault' as const, clause: faults[f].clause })),
+  ...faultNames.map((f) => ({
+    name: `fault:${f}`,
+    reference: `fault/${f}`,
+    role: 'fault' as const,
+    clause: faults[f].clause,
+  })),
 ];
-const only = suiteSettings().QR_MATRIX_ONLY?.split(',').map((s) => s.trim());
-process.env.QR_MATRIX_SERVERS = JSON.stringify(only ? servers.filter((s) => only.some((o) => s.name === o || s.name.endsWith(`:${o}`))) : servers);
+const only = suiteSettings()
+  .QR_MATRIX_ONLY?.split(',')
+  .map((s) => s.trim());
+process.env.QR_MATRIX_SERVERS = JSON.stringify(
+  only ? servers.filter((s) => only.some((o) => s.name === o || s.name.endsWith(`:${o}`))) : servers,
+);
 
+// biome-ignore lint/complexity/noBannedTypes: `{}` is how Playwright's types say "no test options of our own"
 export default defineConfig<{}, { environment: 'local' }>({
   testDir: '../../tests',
   outputDir: process.env.QR_OUTPUT_DIR,
