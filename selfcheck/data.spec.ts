@@ -16,6 +16,16 @@ import { environmentFor, expect, test } from './fixtures';
 
 const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time, 4 random
 
+test('typed texts fit their limits in every unit, UTF-16 included, with the "#n" of the concurrent creates', () => {
+  for (let seed = 0; seed < 300; seed++) {
+    const data = new TestData(seed, RUN_ID, 't');
+    const name = `${data.typedName()} #3`;
+    const description = data.typedDescription();
+    expect(name.length, name).toBeLessThanOrEqual(LIMITS.name);
+    expect(description.length, description).toBeLessThanOrEqual(LIMITS.description);
+  }
+});
+
 test('urls are unique by construction and fit, after hundreds of worker restarts and for repeats of one seed', () => {
   const urls: string[] = [];
   // The same seed for every instance: a repeated test (--repeat-each) gets the same texts.
