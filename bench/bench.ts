@@ -4,10 +4,17 @@
  * (bench/naive), and the suite's smoke and full runs of the `prelive` project pointed at that API.
  * Each is a child process with its own reporters, as a user runs it, made hermetic: no inherited
  * PRELIVE_/PRODUCTION_/LOCAL_/QR_ variables, no .env, a temporary QR_AUTH_DIR and output folders.
- * The cases are interleaved, one run at a time, N times each. Phases come from Playwright's own
- * timings (bench/phases-reporter.ts, appended through PW_TEST_REPORTER). Not part of `npm test`.
+ * The cases are interleaved, one run at a time, N times each, each after the machine has quietened
+ * down. Phases come from Playwright's own timings (bench/phases-reporter.ts, appended through
+ * PW_TEST_REPORTER). Not part of `npm test`.
  *
- *   npm run bench [-- --runs 5] [--npm-test] [--only naive,full] [--workers 2] [--keep]
+ *   npm run bench [-- --runs 5] [--only naive,full] [--workers 2] [--keep]
+ *     --npm-test              also times each script of `npm test`'s chain, once per run (selfcheck
+ *                             scripts write to selfcheck-results/, as they always do)
+ *     --against before=DIR    interleaves the suite's runs of another checkout, e.g. the commit before
+ *                             a change (`git worktree add DIR HEAD~1`, with node_modules linked)
+ *     --max-noise 0.15        waits before each run until others use less than this share of the CPU,
+ *     --patience 120          for at most this many seconds
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,11 +40,16 @@ const { values } = parseArgs({
     only: { type: 'string' },
     workers: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'max-noise': { type: 'string', default: '0.15' },
+    patience: { type: 'string', default: '120' },
+    against: { type: 'string', multiple: true },
   },
 });
 const N = Math.max(1, Number(values.runs) || 5);
+const MAX_NOISE = Number(values['max-noise']);
+const PATIENCE_MS = Number(values.patience) * 1000;
 
-type CaseName = 'start-up' | 'naive' | 'smoke' | 'full';
+type CaseName = string;
 type Case = { name: CaseName; label: string; config: string; args: string[]; api: boolean; suite: boolean };
 const allCases: Case[] = [
   {
@@ -74,7 +86,16 @@ const allCases: Case[] = [
   },
 ];
 const only = values.only?.split(',').map((s) => s.trim());
-const cases = only ? allCases.filter((c) => only.includes(c.name)) : allCases;
+const chosen = only ? allCases.filter((c) => only.includes(c.name)) : allCases;
+/** Each case of this checkout, then the suite's cases of every `--against label=dir`. */
+const cases = chosen.flatMap((c) => [
+  c,
+  ...(values.against ?? []).flatMap((spec) => {
+    const [label, dir] = spec.includes('=') ? spec.split('=') : [path.basename(spec), spec];
+    const config = path.join(path.resolve(dir), 'playwright.config.ts');
+    return c.suite ? [{ ...c, name: `${c.name}@${label}`, label: `${c.label} @ ${label}`, config }] : [];
+  }),
+]);
 
 // ---- the machine -------------------------------------------------------------------------------
 
@@ -99,6 +120,19 @@ const TICKS_PER_SECOND = 100;
 function foreignShare(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeof cpuTicks>, ms: number): number {
   const foreign = after.busy - before.busy - (after.own - before.own);
   return Math.max(0, foreign / TICKS_PER_SECOND / (ms / 1000) / os.cpus().length);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until others used less than `share` of the CPU for a second, at most `patienceMs`; the share seen last. */
+async function quiet(share: number, patienceMs: number): Promise<number> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    const before = cpuTicks();
+    await sleep(1000);
+    const seen = foreignShare(before, cpuTicks(), 1000);
+    if (seen < share || Number.isNaN(seen) || Date.now() > deadline) return seen;
+  }
 }
 
 // ---- a child run ---------------------------------------------------------------------------------
@@ -215,6 +249,15 @@ function npmTestChain(scripts: Record<string, string>, name = 'test', seen = new
   return nested.flatMap((m) => npmTestChain(scripts, m![1] ?? m![2], seen));
 }
 
+/** Before a run: waits for the others to quieten down, saying so when it waited. */
+async function settle() {
+  const started = Date.now();
+  const seen = await quiet(MAX_NOISE, PATIENCE_MS);
+  const waited = Date.now() - started;
+  if (waited > 1500)
+    process.stderr.write(`(waited ${seconds(waited)} for others, ${(seen * 100).toFixed(0)}% at the end)\n`);
+}
+
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-bench-'));
   const clientId = 'bench-client';
@@ -264,6 +307,7 @@ async function main() {
       };
       const output = c.suite ? [] : ['--output', path.join(dir, 'test-results')];
       const before = structuredClone(api.stats);
+      await settle();
       const spawned = await run(process.execPath, [CLI, 'test', '-c', c.config, ...c.args, ...output], env);
       const counts = difference(api.stats, before);
       const phases = readJson(path.join(dir, 'phases.json')) as Phases | undefined;
@@ -292,6 +336,7 @@ async function main() {
         const dir = path.join(work, `npm-${script.replace(/\W+/g, '_')}-${i}`);
         fs.mkdirSync(dir, { recursive: true });
         const hermeticEnv = Object.fromEntries(Object.entries(envFor(dir)).filter(([k]) => !k.startsWith('PRELIVE_')));
+        await settle();
         const spawned = await run('npm', ['run', '--silent', script], hermeticEnv);
         sample.ms[script] = spawned.ms;
         sample.codes[script] = spawned.code;
@@ -320,7 +365,7 @@ function report(
   const noiseAll = [...results.values()].flat().map((s) => s.noise);
   lines.push(
     `Benchmark: ${N} run(s) of each case, interleaved, one at a time, against one embedded reference API ` +
-      `(QR_WORKERS=${values.workers ?? 'default'}, ${os.cpus().length} cores). Others used ${
+      `(QR_WORKERS=${values.workers ?? 'default'}, ${os.cpus().length} cores, Node ${process.version}). Others used ${
         noiseAll.length
           ? `${(median(noiseAll) * 100).toFixed(0)}% (median), at most ${(Math.max(...noiseAll) * 100).toFixed(0)}%`
           : '-'
@@ -359,7 +404,13 @@ function report(
   const naive = results.get('naive');
   if (full?.length && naive?.length) {
     const ratio = median(full.map((x) => x.ms)) / median(naive.map((x) => x.ms));
-    lines.push('', `Full run / naive suite (medians): ${ratio.toFixed(2)}× (target: at most 1.5×).`);
+    // Run i of each case ran side by side: their ratio cancels the machine's slower and faster spells.
+    const paired = median(full.map((x, i) => x.ms / naive[i].ms));
+    lines.push(
+      '',
+      `Full run / naive suite: ${ratio.toFixed(2)}× (medians), ${paired.toFixed(2)}× (median of side-by-side runs); ` +
+        'target: at most 1.5×.',
+    );
   }
 
   const withPhases = cases.filter((c) => results.get(c.name)!.some((x) => x.phases));

@@ -14,7 +14,15 @@ export type Phases = {
   exited: number;
   /** The runner's own end of the run (Playwright's FullResult: before any reporter's onEnd). */
   runEnd: number;
-  tests: { start: number; end: number; worker: number; status: string; expected: boolean; fixtures: Step[] }[];
+  tests: {
+    title: string;
+    start: number;
+    end: number;
+    worker: number;
+    status: string;
+    expected: boolean;
+    fixtures: Step[];
+  }[];
 };
 export type Step = { title: string; start: number; end: number };
 
@@ -49,6 +57,7 @@ export default class PhasesReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult) {
     const start = result.startTime.getTime();
     this.phases.tests.push({
+      title: test.title,
       start,
       end: start + result.duration,
       worker: result.workerIndex,
