@@ -9,6 +9,7 @@
  * PW_TEST_REPORTER). Not part of `npm test`.
  *
  *   npm run bench [-- --runs 5] [--only naive,full] [--workers 2] [--keep]
+ *     --floor                 adds Playwright's floor for a run of that size (bench/floor)
  *     --npm-test              also times each script of `npm test`'s chain, once per run (selfcheck
  *                             scripts write to selfcheck-results/, as they always do)
  *     --against before=DIR    interleaves the suite's runs of another checkout, e.g. the commit before
@@ -31,12 +32,14 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js');
 const SUITE_CONFIG = path.join(ROOT, 'playwright.config.ts');
 const NAIVE_CONFIG = path.join(__dirname, 'naive', 'playwright.config.ts');
+const FLOOR_CONFIG = path.join(__dirname, 'floor', 'playwright.config.ts');
 const PHASES_REPORTER = path.join(__dirname, 'phases-reporter.ts');
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
     'npm-test': { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
     only: { type: 'string' },
     workers: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -84,9 +87,17 @@ const allCases: Case[] = [
     api: true,
     suite: true,
   },
+  {
+    name: 'floor',
+    label: "Playwright's floor (bench/floor: 71 one-read tests, 2 workers, tracing, the reporters)",
+    config: FLOOR_CONFIG,
+    args: [],
+    api: true,
+    suite: false,
+  },
 ];
 const only = values.only?.split(',').map((s) => s.trim());
-const chosen = only ? allCases.filter((c) => only.includes(c.name)) : allCases;
+const chosen = allCases.filter((c) => (only ? only.includes(c.name) : c.name !== 'floor' || values.floor));
 /** Each case of this checkout, then the suite's cases of every `--against label=dir`. */
 const cases = chosen.flatMap((c) => [
   c,
@@ -304,6 +315,13 @@ async function main() {
         PW_TEST_REPORTER: PHASES_REPORTER,
         BENCH_PHASES_FILE: path.join(dir, 'phases.json'),
         PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'playwright-report'),
+        // The suite writes its reports where QR_OUTPUT_DIR says; the others into the run's folder too.
+        ...(c.suite
+          ? {}
+          : {
+              PLAYWRIGHT_JSON_OUTPUT_FILE: path.join(dir, 'test-results', 'results.json'),
+              PLAYWRIGHT_JUNIT_OUTPUT_FILE: path.join(dir, 'test-results', 'junit.xml'),
+            }),
       };
       const output = c.suite ? [] : ['--output', path.join(dir, 'test-results')];
       const before = structuredClone(api.stats);
@@ -408,9 +426,14 @@ function report(
     const paired = median(full.map((x, i) => x.ms / naive[i].ms));
     lines.push(
       '',
-      `Full run / naive suite: ${ratio.toFixed(2)}× (medians), ${paired.toFixed(2)}× (median of side-by-side runs); ` +
-        'target: at most 1.5×.',
+      `Full run / naive suite: ${ratio.toFixed(2)}× (medians), ` +
+        `${paired.toFixed(2)}× (median of side-by-side runs); target: at most 1.5×.`,
     );
+    const floor = results.get('floor');
+    if (floor?.length) {
+      const floorRatio = median(floor.map((x, i) => x.ms / naive[i].ms));
+      lines.push(`Playwright's floor / naive suite: ${floorRatio.toFixed(2)}× (median of side-by-side runs).`);
+    }
   }
 
   const withPhases = cases.filter((c) => results.get(c.name)!.some((x) => x.phases));
