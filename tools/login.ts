@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import type { Response } from 'undici';
 import { z } from 'zod';
+import { jsonOrUndefined } from '../fixtures/json';
 import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/outbound';
 import { documentedHosts, readClientSettings } from '../fixtures/settings';
 
@@ -163,13 +164,7 @@ async function oauthErrorOf(response: Response): Promise<z.infer<typeof OAuthErr
     const q = new URL(location, response.url || 'http://x').searchParams;
     if (q.get('error')) return { error: q.get('error')!, error_description: q.get('error_description') ?? undefined };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(await response.text());
-  } catch {
-    return undefined;
-  }
-  const parsed = OAuthError.safeParse(json);
+  const parsed = OAuthError.safeParse(jsonOrUndefined(await response.text()));
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -384,12 +379,7 @@ async function exchangeCode(s: LoginSettings, c: Command, o: CodeGrant): Promise
     );
   }
   const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOrUndefined(text);
   const upper = c.environment.toUpperCase();
   if (!response.ok) {
     const error = OAuthError.safeParse(json);
