@@ -100,8 +100,10 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
     ...(suite.QR_BLOB ? [['blob'] as const] : []),
   ],
   use: {
-    // Safe to keep: no secret reaches Playwright (fixtures/proxy/forwarder.ts); the self-check scans traces.
-    trace: 'retain-on-failure',
+    // Off unless asked for: a failed test already carries every exchange (redacted) and a step per request, and
+    // tracing cost a sixth of a full run. Safe to keep: no secret reaches Playwright (fixtures/proxy/forwarder.ts);
+    // the self-check scans a kept trace.
+    trace: suite.QR_TRACE,
   },
   projects: running.map((environment) => ({ name: environment, testMatch: /\.spec\.ts$/, use: { environment } })),
 });

@@ -89,7 +89,7 @@ const allCases: Case[] = [
   },
   {
     name: 'floor',
-    label: "Playwright's floor (bench/floor: 71 one-read tests, 2 workers, tracing, the reporters)",
+    label: "Playwright's floor (bench/floor: 71 one-read tests, 2 workers, no trace, the reporters)",
     config: FLOOR_CONFIG,
     args: [],
     api: true,

@@ -33,6 +33,7 @@ const test = base.extend<{ refused: Refused }>({
             'limits-in-bytes',
           ),
           PRODUCTION_ALLOW_WRITES: 'true',
+          QR_TRACE: 'retain-on-failure',
         });
         return {
           run,

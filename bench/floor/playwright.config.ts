@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 
 /**
  * Playwright's own floor for a run the size of the suite's full run: as many trivial tests (one read
- * each, through the plain request fixture), the suite's workers, tracing and Playwright reporters,
+ * each, through the plain request fixture), the suite's workers, trace setting and Playwright reporters,
  * none of its fixtures. `npm run bench -- --floor` runs it beside the others.
  */
 export default defineConfig({
@@ -22,6 +22,6 @@ export default defineConfig({
       'x-auth-token': process.env.PRELIVE_ACCESS_TOKEN ?? '',
       'x-client-id': process.env.PRELIVE_CLIENT_ID ?? '',
     },
-    trace: 'retain-on-failure',
+    trace: 'off',
   },
 });
