@@ -4,6 +4,7 @@ import dotenv from 'dotenv';
 import { DeviationFileError, readKnownDeviations, today } from './fixtures/deviations';
 import type { SummaryOptions } from './fixtures/reporters/contract-summary';
 import {
+  askedProjects,
   type EnvironmentName,
   environments,
   explainProblems,
@@ -27,12 +28,7 @@ const isRunner = !process.env.TEST_WORKER_INDEX;
 const merging = process.argv.includes('merge-reports');
 const { settings, problems } = readSettings();
 
-/** Projects named with --project on the command line. */
-const asked = process.argv
-  .flatMap((arg, i, argv) =>
-    arg === '--project' ? [argv[i + 1] ?? ''] : arg.startsWith('--project=') ? [arg.slice(10)] : [],
-  )
-  .flatMap((n) => n.split(','));
+const asked = askedProjects();
 
 if (isRunner && !merging) {
   try {
