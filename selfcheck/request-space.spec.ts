@@ -6,7 +6,14 @@
 import { z } from 'zod';
 import { TestData } from '../fixtures/data';
 import { groupFor, groupKeys, plans } from '../fixtures/groups';
-import { casesOf, fieldsOf, negativeCases, type PositiveCase, positiveCases } from '../fixtures/request-space';
+import {
+  casesOf,
+  fieldsOf,
+  negativeCases,
+  negativeGroups,
+  type PositiveCase,
+  positiveCases,
+} from '../fixtures/request-space';
 import { CreateGroupRequest } from '../fixtures/schemas';
 import { environmentFor, expect, test } from './fixtures';
 
@@ -87,4 +94,30 @@ test('the negative cases are generated from the schema: a new field gets its own
     'tag: an object',
     'tag: 11 characters, one over the limit',
   ]);
+});
+
+test('one test per field and clause sends every negative case, each once', () => {
+  const groups = negativeGroups();
+  const titles = (cases: { title: string }[]) => cases.map((c) => c.title).sort();
+  expect(titles(groups.flatMap((g) => g.cases))).toEqual(titles(negativeCases()));
+  for (const g of groups) {
+    expect(new Set(g.cases.map((c) => `${c.subject} ${c.clause}`)).size, g.title).toBe(1);
+    expect(g.clause).toBe(g.cases[0].clause);
+  }
+  expect(groups.map((g) => g.title)).toContain('name: null, a number, a boolean, a list or an object');
+});
+
+test('a field whose every case breaks fails its one test, which tells each case', async ({ runSuite }) => {
+  const run = await runSuite(['--project=local', '--grep', 'with name: null'], {
+    QR_REFERENCE_FAULT: 'wrong-types-500',
+  });
+  const [failed, ...more] = run.testsWith('unexpected');
+  expect(more).toEqual([]);
+  const error = failed.errors.join('\n');
+  expect(error).toMatch(
+    /^ContractViolation: \[validation-types\] .*\n5 of 5 cases broke it:\n• name: null\n {2}Received: /,
+  );
+  for (const what of ['a number', 'a boolean', 'a list', 'an object']) expect(error).toContain(`\n• name: ${what}\n`);
+  expect(run.annotations('qr-violation').map((v) => v.clause)).toEqual(['validation-types']);
+  expect(run.cellsOf('validation-types')[0]).toMatch(/FAILED/);
 });
