@@ -5,7 +5,7 @@
  */
 import type { TestInfo } from '@playwright/test';
 import { firstAnnotation } from '../fixtures/annotations';
-import type { RoomsApi } from '../fixtures/api';
+import { CaseNotRun, type RoomsApi } from '../fixtures/api';
 import { ContractViolation } from '../fixtures/checks';
 import { TestData, URL_PREFIX } from '../fixtures/data';
 import type { Exchange } from '../fixtures/exchange';
@@ -66,6 +66,8 @@ function run(status: 201 | 400) {
   const worker = (title: string) => {
     const info = {
       title,
+      testId: `id-${title}`,
+      repeatEachIndex: 0,
       timeout: 10_000,
       expectedStatus: 'passed',
       annotations: [] as { type: string; description?: string }[],
@@ -113,4 +115,15 @@ test('a failed create is shared: its sender fails, the others skip naming it, no
     expect(s).toMatch(/^Not run: depends on .*, whose create failed in "w\d": \[create-optional-omitted\]/);
   const dependsOn = workers.flatMap((w) => firstAnnotation(w.info.annotations, 'qr-depends-on') ?? []);
   expect(dependsOn.map((d) => d.clause)).toEqual(Array(4).fill('create-optional-omitted'));
+});
+
+test("a later case of the test whose create failed is not run: that failure is the test's story", async () => {
+  const { worker, creates } = run(400);
+  const w0 = worker('w0');
+  const first = await w0.ask('minimal').catch((e: unknown) => e);
+  const again = await w0.ask('minimal').catch((e: unknown) => e);
+  expect(first).toBeInstanceOf(ContractViolation);
+  expect(again).toBeInstanceOf(CaseNotRun);
+  expect((again as CaseNotRun).reason).toMatch(/^depends on .*, whose create failed in an earlier case$/);
+  expect(creates()).toBe(1);
 });

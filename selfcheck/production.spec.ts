@@ -60,9 +60,10 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
     const refused = run.testsWith('expected').filter((t) => t.title.includes('refused with 400'));
     expect(refused.length).toBeGreaterThanOrEqual(10);
     // The cases the guard held back (a lenient server could make them a group) are named in their test.
-    const notSent = refused.flatMap((t) => t.annotations.filter((a) => a.type === 'not-sent'));
+    const notSent = refused.flatMap((t) => t.annotations.filter((a) => a.type === 'not-run'));
     expect(notSent.length).toBeGreaterThan(0);
-    for (const a of notSent) expect(a.description).toMatch(/^(public|url): [^:]+: write guard: a create with /);
+    for (const a of notSent)
+      expect(a.description).toMatch(/^(public|url): [^:]+: not sent \(write guard\): a create with /);
     expect(passed.filter((t) => t.includes('refused with 401'))).toHaveLength(4);
     expect(run.testsWith('unexpected')).toEqual([]);
   });
