@@ -89,7 +89,7 @@ const allCases: Case[] = [
   },
   {
     name: 'floor',
-    label: "Playwright's floor (bench/floor: 71 one-read tests, 2 workers, no trace, the reporters)",
+    label: "Playwright's floor (bench/floor: 38 tests, 89 reads, 2 workers, no trace, the reporters)",
     config: FLOOR_CONFIG,
     args: [],
     api: true,

@@ -1,9 +1,9 @@
 import { defineConfig } from '@playwright/test';
 
 /**
- * Playwright's own floor for a run the size of the suite's full run: as many trivial tests (one read
- * each, through the plain request fixture), the suite's workers, trace setting and Playwright reporters,
- * none of its fixtures. `npm run bench -- --floor` runs it beside the others.
+ * Playwright's own floor for a run the size of the suite's full run: as many trivial tests and requests
+ * (reads through the plain request fixture), the suite's workers, trace setting and Playwright
+ * reporters, none of its fixtures. `npm run bench -- --floor` runs it beside the others.
  */
 export default defineConfig({
   testDir: '.',
