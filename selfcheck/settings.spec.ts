@@ -8,10 +8,12 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { definitionUrlFor } from '../fixtures/drift';
 import {
+  askedProjects,
   documentedHosts,
   type EnvironmentName,
   type environmentVariables,
   explainProblems,
+  localMayRun,
   readEnvironment,
   readSettings,
   suiteVariables,
@@ -178,4 +180,14 @@ test('.env.example uncommented line by line: every value is accepted as document
         expect(effective(name, undefined)?.value, `${where}: documented as the default`).toEqual(used!.value);
     }
   }
+});
+
+test('the embedded API starts unless only other projects are asked for, however --project is written', () => {
+  const run = (...args: string[]) => ['node', 'playwright', 'test', ...args];
+  expect(askedProjects(run('--project', 'prelive', 'local', '--grep', 'x'))).toEqual(['prelive', 'local']);
+  expect(askedProjects(run('--project=prelive,production'))).toEqual(['prelive', 'production']);
+  expect(localMayRun(run())).toBe(true);
+  expect(localMayRun(run('--project', 'prelive', 'local'))).toBe(true);
+  expect(localMayRun(run('--project=pre*'))).toBe(true);
+  expect(localMayRun(run('--project=prelive', '--grep', 'local'))).toBe(false);
 });
