@@ -29,13 +29,14 @@ function record(clause: ClauseId, o: Partial<TestRecord> = {}): TestRecord {
     clauses: [clause],
     status: 'passed',
     expectedToFail: false,
+    violations: [],
     excused: [],
     message: '',
     ...o,
   };
 }
 const failed = (clause: ClauseId, o: Partial<TestRecord> = {}) =>
-  record(clause, { status: 'failed', violation: clause, message: `ContractViolation: [${clause}] ...`, ...o });
+  record(clause, { status: 'failed', violations: [clause], message: `ContractViolation: [${clause}] ...`, ...o });
 const dependant = (clause: ClauseId, on: string) =>
   record(clause, { status: 'skipped', dependsOn: { test: on, reason: 'its create answered 400' } });
 
@@ -103,7 +104,7 @@ test('a GO names the clauses whose every test was skipped by choice (production 
 
 test('a known deviation whose test fails as expected keeps the environment GO', () => {
   const { environments, expectedFailures } = judge(
-    [excused({ status: 'failed', violation: 'create-echo' })],
+    [excused({ status: 'failed', violations: ['create-echo'] })],
     facts({ deviations: [deviation] }),
   );
   expect(environments[0]).toMatchObject({ verdict: 'GO', cells: { 'create-echo': 'expected-fail (known deviation)' } });
@@ -122,7 +123,7 @@ test('an expired known deviation fails the run, naming itself, though every test
 });
 
 test('a test excused for one clause that fails for another is FAILED for that other one', () => {
-  const other = excused({ status: 'failed', clauses: ['create-echo', 'read-by-id'], violation: 'read-by-id' });
+  const other = excused({ status: 'failed', clauses: ['create-echo', 'read-by-id'], violations: ['read-by-id'] });
   const [local] = judge([other], facts({ deviations: [deviation] })).environments;
   expect(local.cells).toEqual({ 'create-echo': 'expected-fail (known deviation)', 'read-by-id': 'FAILED' });
   expect(local.verdict).toBe('NO-GO');
@@ -139,4 +140,14 @@ test('an error outside the tests turns a run whose tests passed into a NO-GO', (
   const { environments, status } = judge([record('create-201')], facts({ runProblems: [problem], status: 'failed' }));
   expect(verdictLine(environments[0])).toBe(`local: NO-GO, ${problem}`);
   expect(status).toBe('failed');
+});
+
+test('a test whose cases break two clauses makes both FAILED, each named by its own check', () => {
+  const both = failed('validation-types', {
+    clauses: ['validation-types', 'rejected-no-side-effect'],
+    violations: ['validation-types', 'rejected-no-side-effect'],
+  });
+  const [local] = judge([both], facts()).environments;
+  const cells = local.cells;
+  expect([cells['validation-types'], cells['rejected-no-side-effect']]).toEqual(['FAILED', 'FAILED']);
 });

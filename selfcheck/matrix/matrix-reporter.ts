@@ -22,7 +22,7 @@ export type MatrixRow = {
 
 const failed = (r: TestRecord) => r.status === 'failed' || r.status === 'timedOut';
 /** The clauses a failing test counts for. */
-export const blamed = (r: TestRecord) => (r.environmentFailure ? [] : r.violation ? [r.violation] : r.clauses);
+export const blamed = (r: TestRecord) => (r.environmentFailure ? [] : r.violations.length ? r.violations : r.clauses);
 
 export function judgeProject(project: string, records: TestRecord[]): MatrixRow {
   const kind = project === 'faithful' ? 'faithful' : (project.split(':')[0] as 'variant' | 'fault');
