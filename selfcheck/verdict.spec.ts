@@ -129,6 +129,13 @@ test('a test excused for one clause that fails for another is FAILED for that ot
   expect(local.verdict).toBe('NO-GO');
 });
 
+test('a test excused for one clause that breaks two others is FAILED for both', () => {
+  const clauses: ClauseId[] = ['create-echo', 'read-by-id', 'read-by-url'];
+  const two = excused({ status: 'failed', clauses, violations: ['read-by-id', 'read-by-url'] });
+  const [local] = judge([two], facts({ deviations: [deviation] })).environments;
+  expect([local.cells['read-by-id'], local.cells['read-by-url']]).toEqual(['FAILED', 'FAILED']);
+});
+
 test('an environment that is not configured is named with its reason, never GO', () => {
   const why = 'PRELIVE_CLIENT_ID and its credentials are not set';
   const { environments } = judge([record('create-201')], facts({ notConfigured: { prelive: why } }));
