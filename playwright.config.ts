@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { defineConfig } from '@playwright/test';
 import dotenv from 'dotenv';
-import { DeviationFileError, readKnownDeviations, today } from './fixtures/deviations';
-import type { SummaryOptions } from './fixtures/reporters/contract-summary';
+import { DeviationFileError, readKnownDeviations, today } from './fixtures/config/deviations';
 import {
   askedProjects,
   type EnvironmentName,
@@ -11,7 +10,8 @@ import {
   readEnvironment,
   readSettings,
   SettingsError,
-} from './fixtures/settings';
+} from './fixtures/config/settings';
+import type { SummaryOptions } from './fixtures/reporting/contract-summary';
 
 // Real environment variables win over .env. Self-tests turn it off: their child runs must never
 // pick up a developer's live credentials.
@@ -84,11 +84,11 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   workers: suite.QR_WORKERS,
   // A request gets its timeout; a test may wait out bounded 429 retries on top of two of them.
   timeout: 2 * suite.QR_REQUEST_TIMEOUT_MS + 25_000,
-  globalSetup: './fixtures/global-setup.ts',
+  globalSetup: './fixtures/harness/global-setup.ts',
   reporter: [
     [process.env.CI ? 'dot' : 'list'],
     // Before the HTML report, which then shows the verdict; the exit code it may turn to failed holds.
-    ['./fixtures/reporters/contract-summary.ts', summary],
+    ['./fixtures/reporting/contract-summary.ts', summary],
     ['html', { open: 'never', outputFolder: suite.QR_REPORT_DIR }],
     ['junit', { outputFile: `${outputDir}/junit.xml` }],
     ['json', { outputFile: `${outputDir}/results.json` }],
@@ -97,7 +97,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   ],
   use: {
     // Off unless asked for: a failed test already carries every exchange (redacted) and a step per request, and
-    // tracing cost a sixth of a full run. Safe to keep: no secret reaches Playwright (fixtures/proxy/forwarder.ts);
+    // tracing cost a sixth of a full run. Safe to keep: no secret reaches Playwright (fixtures/harness/proxy/forwarder.ts);
     // the self-check scans a kept trace.
     trace: suite.QR_TRACE,
   },

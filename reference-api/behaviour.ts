@@ -7,9 +7,10 @@
  * authenticate, toRoom, readProfile, respond) call them through `self`, the finished record, so a
  * deviation of `limits` also changes what `validate` checks.
  */
-import { charCount, LIMITS } from '../fixtures/schemas';
+
+import { type Claims, verifyJwt } from '../fixtures/contract/jwt';
+import { charCount, LIMITS } from '../fixtures/contract/schemas';
 import { type Answer, type Delivery, encode, errorJson, JSON_TYPE } from './http';
-import { type Claims, verifyJwt } from './jwt';
 
 export const FIELDS = ['name', 'url', 'description', 'public', 'hideFollowJoinButton'] as const;
 export type Field = (typeof FIELDS)[number];

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import type { ClauseId } from '../fixtures/clauses';
+import type { ClauseId } from '../fixtures/contract/clauses';
+import { decodeJwt } from '../fixtures/contract/jwt';
 import {
   after,
   type Behaviour,
@@ -21,7 +22,6 @@ import {
   type Service,
   type TextField,
 } from './behaviour';
-import { decodeJwt } from './jwt';
 
 /**
  * Faults: the faithful behaviour with ONE seam deviated. `clause` is the promise the fault breaks:

@@ -6,8 +6,8 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { type Claims, signJwt } from '../fixtures/contract/jwt';
 import type { Answer, HttpRequest } from './http';
-import { type Claims, signJwt } from './jwt';
 
 /** A secret, or a secret and the redirect URIs registered for the client. */
 export type ClientRegistration = string | { secret: string; redirectUris?: string[] };

@@ -4,7 +4,7 @@
  * contract; every variant deviates at least one seam; every name of the catalog is served under
  * its own path prefix. Proven from the catalog's data and the built behaviours, not from source text.
  */
-import { type ClauseId, clauseIds } from '../fixtures/clauses';
+import { type ClauseId, clauseIds } from '../fixtures/contract/clauses';
 import { compose, type Deviation, type Seam, seamNames } from '../reference-api/behaviour';
 import { faultNames, faults, variantNames, variants } from '../reference-api/faults';
 import { createReferenceApi, type InstanceName, instanceBasePath, listen } from '../reference-api/server';

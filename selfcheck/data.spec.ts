@@ -1,17 +1,17 @@
 /**
  * Test data never collides on URLs, whatever the run looks like (worker restarts, repeats of one
- * seed), and the run's groups (fixtures/groups.ts) are made once however many workers ask at once:
+ * seed), and the run's groups (fixtures/harness/groups.ts) are made once however many workers ask at once:
  * each "worker" here is a `runGroups` of its own over one run folder, as worker processes have.
  */
 import type { TestInfo } from '@playwright/test';
-import { firstAnnotation } from '../fixtures/annotations';
-import { CaseNotRun, type RoomsApi } from '../fixtures/api';
-import { ContractViolation } from '../fixtures/checks';
-import { TestData, URL_PREFIX } from '../fixtures/data';
-import type { Exchange } from '../fixtures/exchange';
-import { type GroupContext, type GroupKey, runGroups } from '../fixtures/groups';
-import { RunState } from '../fixtures/run';
-import { LIMITS } from '../fixtures/schemas';
+import { firstAnnotation } from '../fixtures/contract/annotations';
+import { ContractViolation } from '../fixtures/contract/checks';
+import { TestData, URL_PREFIX } from '../fixtures/contract/data';
+import type { Exchange } from '../fixtures/contract/exchange';
+import { LIMITS } from '../fixtures/contract/schemas';
+import { CaseNotRun, type RoomsApi } from '../fixtures/harness/api';
+import { type GroupContext, type GroupKey, runGroups } from '../fixtures/harness/groups';
+import { RunState } from '../fixtures/harness/run';
 import { environmentFor, expect, test } from './fixtures';
 
 const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time, 4 random

@@ -1,5 +1,5 @@
 /**
- * Known deviations (known-deviations.json, fixtures/deviations.ts) in a real run: one run of a
+ * Known deviations (known-deviations.json, fixtures/config/deviations.ts) in a real run: one run of a
  * create-echo test, with a deviation for that clause in each environment. In local its API swaps
  * the flags (honoured: an expected failure, GO); in prelive the entry's review date has passed
  * (expired: the run fails naming it); production honours the clause (fixed: the entry must go).
@@ -12,7 +12,7 @@ import {
   type KnownDeviation,
   KnownDeviations,
   readKnownDeviations,
-} from '../fixtures/deviations';
+} from '../fixtures/config/deviations';
 import { test as base, expect, pointAt, type SuiteRun, tempDir } from './fixtures';
 
 const TODAY = '2026-07-01';

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { clauseIds } from '../fixtures/clauses';
-import { KnownDeviations } from '../fixtures/deviations';
-import { environmentVariables, suiteVariables } from '../fixtures/settings';
+import { KnownDeviations } from '../fixtures/config/deviations';
+import { environmentVariables, suiteVariables } from '../fixtures/config/settings';
+import { clauseIds } from '../fixtures/contract/clauses';
 import { expect, test } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '..');

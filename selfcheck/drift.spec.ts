@@ -1,5 +1,5 @@
 /**
- * The drift check (fixtures/drift.ts, tools/drift.ts), offline: the repository's snapshots of the
+ * The drift check (fixtures/reporting/drift.ts, tools/drift.ts), offline: the repository's snapshots of the
  * published definitions (contract/openapi/) against the suite's zod schemas, and altered copies of
  * them. In-process, except one test that runs the command for its exit codes.
  */
@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { KnownDeviation } from '../fixtures/deviations';
+import type { KnownDeviation } from '../fixtures/config/deviations';
+import { CREATE_STATUSES, CreateGroupRequest, RoomCreatedResponse, RoomProfile } from '../fixtures/contract/schemas';
 import {
   checkExpected,
   compare,
@@ -27,8 +28,7 @@ import {
   readDefinition,
   renderDriftSection,
   suiteContract,
-} from '../fixtures/drift';
-import { CREATE_STATUSES, CreateGroupRequest, RoomCreatedResponse, RoomProfile } from '../fixtures/schemas';
+} from '../fixtures/reporting/drift';
 import { runDrift } from '../tools/drift';
 import { expect, ROOT, test } from './fixtures';
 
@@ -45,7 +45,7 @@ const lines = async (doc: unknown) => (await driftOf(doc)).differences.map(forma
 /** What a failure says: the zod schema and field, what the definition says, and what to run. */
 function notBacked(env: Env, differences: readonly Difference[], what = 'say what'): string {
   return [
-    `The suite's zod schemas (fixtures/schemas.ts) ${what} the ${env} definition (${SNAPSHOT[env]}) does not:`,
+    `The suite's zod schemas (fixtures/contract/schemas.ts) ${what} the ${env} definition (${SNAPSHOT[env]}) does not:`,
     ...differences.map((d) => `  - ${d.suiteField}: ${formatDifference(d)}`),
     'A zod schema change the documentation does not back fails here. Check the published definition first:',
     `  npm run contract:drift -- --definition ${PUBLISHED_DEFINITIONS[env]}`,

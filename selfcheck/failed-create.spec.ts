@@ -10,10 +10,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { firstAnnotation } from '../fixtures/annotations';
-import { type ClauseId, clauseIds, clausesOfTags } from '../fixtures/clauses';
-import { plans } from '../fixtures/groups';
-import { refreshStoreFile } from '../fixtures/settings';
+import { refreshStoreFile } from '../fixtures/config/settings';
+import { firstAnnotation } from '../fixtures/contract/annotations';
+import { type ClauseId, clauseIds, clausesOfTags } from '../fixtures/contract/clauses';
+import { plans } from '../fixtures/harness/groups';
 import { test as base, expect, type JsonTest, pointAt, type SuiteRun } from './fixtures';
 import { type ScanReport, scanRun } from './scan';
 

@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base } from '@playwright/test';
-import type { AnnotationType } from '../fixtures/annotations';
-import { annotationsOf } from '../fixtures/annotations';
-import type { ClauseId } from '../fixtures/clauses';
-import { LEDGER_FILE, Ledger, LedgerEntry } from '../fixtures/ledger';
-import { startForwarder } from '../fixtures/proxy/forwarder';
-import type { EnvironmentVerdict } from '../fixtures/reporters/verdict';
-import { type EnvironmentName, readSettings, type SuiteEnvironment } from '../fixtures/settings';
+import { type EnvironmentName, readSettings, type SuiteEnvironment } from '../fixtures/config/settings';
+import type { AnnotationType } from '../fixtures/contract/annotations';
+import { annotationsOf } from '../fixtures/contract/annotations';
+import type { ClauseId } from '../fixtures/contract/clauses';
+import { LEDGER_FILE, Ledger, LedgerEntry } from '../fixtures/harness/ledger';
+import { startForwarder } from '../fixtures/harness/proxy/forwarder';
+import type { EnvironmentVerdict } from '../fixtures/reporting/verdict';
 import {
   API_BASE_PATH,
   createReferenceApi,
@@ -278,7 +278,7 @@ type Fixtures = {
   runSuite: (args: string[], env?: NodeJS.ProcessEnv, options?: RunOptions) => Promise<SuiteRun>;
   /** A reference API listening on loopback until the test ends. */
   referenceApi: (options?: ReferenceApiOptions) => Promise<ServedApi>;
-  /** A worker's credential proxy (fixtures/proxy/forwarder.ts) for `name` at `apiBaseUrl`, until the test ends. */
+  /** A worker's credential proxy (fixtures/harness/proxy/forwarder.ts) for `name` at `apiBaseUrl`, until the test ends. */
   credentialProxy: CredentialProxy;
 };
 type WorkerFixtures = {

@@ -5,10 +5,10 @@
  * API answered it. Production is a reference API served in-process: full child runs for what a
  * run does, the credential proxy alone for what it lets through to a lenient server.
  */
-import { NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/data';
-import { readLedger } from '../fixtures/ledger';
-import { CALL_HEADER } from '../fixtures/proxy/forwarder';
-import { negativeCases } from '../fixtures/request-space';
+import { NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/contract/data';
+import { negativeCases } from '../fixtures/contract/request-space';
+import { readLedger } from '../fixtures/harness/ledger';
+import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
 import { API_BASE_PATH } from '../reference-api/server';
 import { test as base, expect, type Forwarder, pointAt, type ServedApi, type SuiteRun } from './fixtures';
 

@@ -4,7 +4,7 @@
  * covers the older ones through the suite itself).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { decodeJwt } from '../reference-api/jwt';
+import { decodeJwt } from '../fixtures/contract/jwt';
 import { DEFAULT_USER } from '../reference-api/oauth';
 import {
   createReferenceApi,

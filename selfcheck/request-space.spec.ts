@@ -1,11 +1,10 @@
 /**
- * The request space (fixtures/request-space.ts, fixtures/groups.ts): the run's three groups are a
+ * The request space (fixtures/contract/request-space.ts, fixtures/harness/groups.ts): the run's three groups are a
  * covering design of the documented ways to make a group, production leaves out what it cannot
  * have and says why, and the negative cases are generated per field from the request schema.
  */
 import { z } from 'zod';
-import { TestData } from '../fixtures/data';
-import { groupFor, groupKeys, plans } from '../fixtures/groups';
+import { TestData } from '../fixtures/contract/data';
 import {
   casesOf,
   fieldsOf,
@@ -13,8 +12,9 @@ import {
   negativeGroups,
   type PositiveCase,
   positiveCases,
-} from '../fixtures/request-space';
-import { CreateGroupRequest } from '../fixtures/schemas';
+} from '../fixtures/contract/request-space';
+import { CreateGroupRequest } from '../fixtures/contract/schemas';
+import { groupFor, groupKeys, plans } from '../fixtures/harness/groups';
 import { environmentFor, expect, test } from './fixtures';
 
 const sample = new TestData(1, 'sample', 's');

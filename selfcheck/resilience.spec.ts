@@ -7,9 +7,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CALL_HEADER } from '../fixtures/proxy/forwarder';
-import { giveUpOn429, RETRY_POLICY, retryAfterMs } from '../fixtures/proxy/outcome';
-import { signJwt } from '../reference-api/jwt';
+import { signJwt } from '../fixtures/contract/jwt';
+import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
+import { giveUpOn429, RETRY_POLICY, retryAfterMs } from '../fixtures/harness/proxy/outcome';
 import type { ReferenceApiOptions } from '../reference-api/server';
 import { test as base, expect, pointAt, type ServedApi, type SuiteRun } from './fixtures';
 import { scanRun } from './scan';

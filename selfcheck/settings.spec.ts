@@ -1,12 +1,11 @@
 /**
- * The settings (fixtures/settings.ts), read from plain objects: every problem in one message, each
+ * The settings (fixtures/config/settings.ts), read from plain objects: every problem in one message, each
  * naming its variable and showing its value unless it is a secret; "not configured" apart from
  * "misconfigured"; and `.env.example` uncommented line by line never yields a wrong value.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
-import { definitionUrlFor } from '../fixtures/drift';
 import {
   askedProjects,
   documentedHosts,
@@ -17,7 +16,8 @@ import {
   readEnvironment,
   readSettings,
   suiteVariables,
-} from '../fixtures/settings';
+} from '../fixtures/config/settings';
+import { definitionUrlFor } from '../fixtures/reporting/drift';
 import { expect, ROOT, tempDir, test } from './fixtures';
 
 /** No refresh token stored by `npm run login`: the developer's own .auth/ must not change a verdict. */

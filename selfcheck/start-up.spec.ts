@@ -86,7 +86,9 @@ test('an invalid known-deviations file stops the run at start-up, every entry pr
   const run = await runSuite(['--project=local'], { QR_KNOWN_DEVIATIONS: file });
   expect(run.code, run.tail()).toBe(2);
   expect(run.stderr).toContain(`${file} is not a valid list of known deviations:`);
-  expect(run.stderr).toContain('entry 0.clause: is not a clause id of fixtures/clauses.ts (got "create-everything")');
+  expect(run.stderr).toContain(
+    'entry 0.clause: is not a clause id of fixtures/contract/clauses.ts (got "create-everything")',
+  );
   expect(run.stderr).toContain('entry 0.reviewBy: must be a date YYYY-MM-DD');
   expect(run.stderr).toContain('entry 1.link: must be an http(s) URL');
   expect(run.tests).toEqual([]);

@@ -1,15 +1,15 @@
 /**
- * Refresh tokens rotate: the one used stops working. `openSession` (fixtures/token.ts) stores the
+ * Refresh tokens rotate: the one used stops working. `openSession` (fixtures/harness/token.ts) stores the
  * new one owner-only and uses it next time, lets a newly configured token win, and uses the token
  * `npm run login` stored when none is configured. Against an in-process reference API.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { clientBasicAuth } from '../fixtures/outbound';
-import { SuiteSetupError } from '../fixtures/redact';
-import { refreshStoreFile } from '../fixtures/settings';
-import { openSession } from '../fixtures/token';
-import { signJwt } from '../reference-api/jwt';
+import { clientBasicAuth } from '../fixtures/config/outbound';
+import { refreshStoreFile } from '../fixtures/config/settings';
+import { signJwt } from '../fixtures/contract/jwt';
+import { SuiteSetupError } from '../fixtures/contract/redact';
+import { openSession } from '../fixtures/harness/token';
 import { test as base, environmentFor, expect, pointAt, tempDir } from './fixtures';
 
 const clientId = 'rotation-client';

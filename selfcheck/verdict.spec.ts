@@ -1,12 +1,13 @@
 /**
- * The verdict (fixtures/reporters/verdict.ts) as the pure function it is: typed records of tests
+ * The verdict (fixtures/reporting/verdict.ts) as the pure function it is: typed records of tests
  * and a few facts about the run in, cells per clause and a verdict per environment out. No child
  * run: each scenario is a handful of records.
  */
-import type { ClauseId } from '../fixtures/clauses';
-import type { KnownDeviation } from '../fixtures/deviations';
-import { verdictLine } from '../fixtures/reporters/render';
-import { judge, type RunFacts, type TestRecord } from '../fixtures/reporters/verdict';
+
+import type { KnownDeviation } from '../fixtures/config/deviations';
+import type { ClauseId } from '../fixtures/contract/clauses';
+import { verdictLine } from '../fixtures/reporting/render';
+import { judge, type RunFacts, type TestRecord } from '../fixtures/reporting/verdict';
 import { expect, test } from './fixtures';
 
 const DAY = '2026-06-01';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { environments, environmentVariables } from '../fixtures/settings';
+import { environments, environmentVariables } from '../fixtures/config/settings';
 import { expect, tempDir, test } from './fixtures';
 
 const root = path.join(__dirname, '..');

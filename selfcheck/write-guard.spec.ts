@@ -1,15 +1,15 @@
 /**
- * The production write guard (fixtures/proxy/write-guard.ts) cannot be talked out of its job: no
+ * The production write guard (fixtures/contract/write-guard.ts) cannot be talked out of its job: no
  * create that a server could accept reaches production without PRODUCTION_ALLOW_WRITES, and none
  * that could make a public or unmarked group with it. The guard is pure, so every path, encoding
  * and method is a unit case; the forwarder around it is started in-process for what only it does.
  */
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { NAME_PREFIX, URL_PREFIX } from '../fixtures/data';
-import { authModes, isCredentialed } from '../fixtures/proxy/credentials';
-import { CALL_HEADER } from '../fixtures/proxy/forwarder';
-import { type GuardPolicy, type GuardRequest, normalisedApiPath, writeGuard } from '../fixtures/proxy/write-guard';
+import { authModes, isCredentialed } from '../fixtures/contract/credentials';
+import { NAME_PREFIX, URL_PREFIX } from '../fixtures/contract/data';
+import { type GuardPolicy, type GuardRequest, normalisedApiPath, writeGuard } from '../fixtures/contract/write-guard';
+import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
 import { API_BASE_PATH } from '../reference-api/server';
 import { type CredentialProxy, expect, type ServedApi, test } from './fixtures';
 

@@ -7,10 +7,10 @@ import {
   rejectedWith,
   saysSuccess,
   unchanged,
-} from '../fixtures/checks';
-import { tagOf as t } from '../fixtures/clauses';
-import { charCount, LIMITS } from '../fixtures/schemas';
-import { expect, test } from '../fixtures/test';
+} from '../fixtures/contract/checks';
+import { tagOf as t } from '../fixtures/contract/clauses';
+import { charCount, LIMITS } from '../fixtures/contract/schemas';
+import { expect, test } from '../fixtures/harness/test';
 
 // The go-live group: every field at its limit. Made once per run, by whichever of these asks first.
 

@@ -1,8 +1,8 @@
-import { echoesRequest, matchesCreatedSchema, readsBack } from '../fixtures/checks';
-import { tagOf as t } from '../fixtures/clauses';
-import { coveringGroup, groupKeys, plans } from '../fixtures/groups';
-import { type PositiveCase, positiveCases } from '../fixtures/request-space';
-import { test } from '../fixtures/test';
+import { echoesRequest, matchesCreatedSchema, readsBack } from '../fixtures/contract/checks';
+import { tagOf as t } from '../fixtures/contract/clauses';
+import { type PositiveCase, positiveCases } from '../fixtures/contract/request-space';
+import { coveringGroup, groupKeys, plans } from '../fixtures/harness/groups';
+import { test } from '../fixtures/harness/test';
 
 const omitted = (c: PositiveCase) => c === 'minimal body' || c.endsWith(': omitted');
 const given = positiveCases().filter((c) => !omitted(c));
@@ -10,7 +10,7 @@ const leftOut = positiveCases().filter(omitted);
 
 // Every documented way of making a group (each optional field left out and given, each flag with both values, the
 // minimal body), generated from the request schema, a step each; each rides on one of the run's groups
-// (fixtures/groups.ts), so the cases cost no group of their own.
+// (fixtures/harness/groups.ts), so the cases cost no group of their own.
 test(`each optional field given comes back as sent: ${given.join(', ')}`, { tag: t('create-echo') }, async ({
   api,
   env,

@@ -1,9 +1,9 @@
-import { echoesRequest, onlyOneOfConcurrentCreatesWins, serverOwnedFieldsIgnored } from '../fixtures/checks';
-import { tagOf as t } from '../fixtures/clauses';
-import { test } from '../fixtures/test';
+import { echoesRequest, onlyOneOfConcurrentCreatesWins, serverOwnedFieldsIgnored } from '../fixtures/contract/checks';
+import { tagOf as t } from '../fixtures/contract/clauses';
+import { test } from '../fixtures/harness/test';
 
 // The typed group: texts as people type them, the other flag values, server-owned fields in the
-// body, and three creates for its url sent at once (fixtures/groups.ts).
+// body, and three creates for its url sent at once (fixtures/harness/groups.ts).
 
 test('names and descriptions as people type them come back canonically equivalent', {
   tag: [t('create-text-intact')],

@@ -1,7 +1,7 @@
 /**
  * npm run contract:drift -- --definition <file or URL> [--expected <file> [--environment <name>]]
  *
- * Compares the suite's zod schemas with an OpenAPI 3 definition (fixtures/drift.ts).
+ * Compares the suite's zod schemas with an OpenAPI 3 definition (fixtures/reporting/drift.ts).
  * Exit 0: they agree (or differ only as recorded in --expected). Exit 1: one line per difference.
  * Exit 2: the definition (or the expected list, or the arguments) cannot be used.
  */
@@ -19,7 +19,7 @@ import {
   formatDifference,
   parseDefinitionText,
   parseExpectedDrift,
-} from '../fixtures/drift';
+} from '../fixtures/reporting/drift';
 
 const USAGE =
   'usage: npm run contract:drift -- --definition <file or URL> [--expected <file> [--environment <name>]] ' +
@@ -125,23 +125,28 @@ export async function runDrift(argv: string[]): Promise<Outcome> {
     if (!drift.differences.length)
       return {
         code: 0,
-        out: [`fixtures/schemas.ts and ${args.definition} agree (create body, 201 body, statuses, room profile).`],
+        out: [
+          `fixtures/contract/schemas.ts and ${args.definition} agree (create body, 201 body, statuses, room profile).`,
+        ],
         err,
       };
     const n = drift.differences.length;
     return {
       code: 1,
       out: drift.differences.map(formatDifference),
-      err: [...err, `${n} difference${n === 1 ? '' : 's'} between fixtures/schemas.ts and ${args.definition}.`],
+      err: [
+        ...err,
+        `${n} difference${n === 1 ? '' : 's'} between fixtures/contract/schemas.ts and ${args.definition}.`,
+      ],
     };
   }
   const { unexpected, missing } = checkExpected(drift.differences, expected.lines);
   if (!unexpected.length && !missing.length) {
     const n = drift.differences.length;
     const line = n
-      ? `fixtures/schemas.ts and ${args.definition} differ only as recorded for ${expected.environment} ` +
+      ? `fixtures/contract/schemas.ts and ${args.definition} differ only as recorded for ${expected.environment} ` +
         `in ${args.expected} (${n}).`
-      : `fixtures/schemas.ts and ${args.definition} agree, as ${args.expected} expects for ${expected.environment}.`;
+      : `fixtures/contract/schemas.ts and ${args.definition} agree, as ${args.expected} expects for ${expected.environment}.`;
     return { code: 0, out: [line], err };
   }
   return {

@@ -15,9 +15,9 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import type { Response } from 'undici';
 import { z } from 'zod';
-import { jsonOrUndefined } from '../fixtures/json';
-import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/outbound';
-import { documentedHosts, readClientSettings } from '../fixtures/settings';
+import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/config/outbound';
+import { documentedHosts, readClientSettings } from '../fixtures/config/settings';
+import { jsonOrUndefined } from '../fixtures/contract/json';
 
 const DEFAULT_PORT = 8976;
 const DEFAULT_SCOPE = 'openid offline_access room';
@@ -109,7 +109,7 @@ function loadDotenv(source: NodeJS.ProcessEnv): void {
   if (source.QR_DOTENV !== 'off') dotenv.config({ quiet: true, processEnv: source });
 }
 
-/** What login needs from the environment (fixtures/settings.ts), every problem listed, none thrown. */
+/** What login needs from the environment (fixtures/config/settings.ts), every problem listed, none thrown. */
 function readLoginSettings(name: Env, source: NodeJS.ProcessEnv): Parsed<LoginSettings> {
   const { value, problems } = readClientSettings(name, source);
   return value ? { value, problems } : { problems };

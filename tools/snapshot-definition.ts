@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { asOpenApi3, DefinitionError, type Located, locateOperations } from '../fixtures/drift';
+import { asOpenApi3, DefinitionError, type Located, locateOperations } from '../fixtures/reporting/drift';
 import { loadDefinition } from './drift';
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FullResult, Reporter, Suite, TestCase } from '@playwright/test/reporter';
-import { toRecord } from '../../fixtures/reporters/records';
-import type { TestRecord } from '../../fixtures/reporters/verdict';
+import { toRecord } from '../../fixtures/reporting/records';
+import type { TestRecord } from '../../fixtures/reporting/verdict';
 import { faults } from '../../reference-api/faults';
 
 /**

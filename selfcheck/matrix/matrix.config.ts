@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { suiteSettings } from '../../fixtures/settings';
+import { suiteSettings } from '../../fixtures/config/settings';
 import { faultNames, faults, variantNames } from '../../reference-api/faults';
 
 /**
@@ -11,7 +11,7 @@ import { faultNames, faults, variantNames } from '../../reference-api/faults';
  * - `fault:<name>`: the documented behaviour plus one deviation; a failing test must name the
  *   clause the fault breaks. Only the tests of that clause run: that is what "caught under its
  *   own clause" asks, and a fault project needs no more.
- * Each server is a `describe` of one project (fixtures/matrix.ts): the servers share the workers.
+ * Each server is a `describe` of one project (selfcheck/matrix/multiply.ts): the servers share the workers.
  * The matrix reporter judges each server and writes selfcheck-results/fault-matrix.md.
  *   npm run selfcheck:faults                                   (every server)
  *   QR_MATRIX_ONLY=limits-in-bytes,slow npm run selfcheck:faults  (some)
@@ -51,7 +51,7 @@ export default defineConfig<{}, { environment: 'local' }>({
   // Servers that answer slowly or rate-limit leave a worker waiting: more workers than cores fill the waits.
   workers: suiteSettings().QR_MATRIX_WORKERS,
   timeout: 30_000,
-  globalSetup: '../../fixtures/global-setup.ts',
+  globalSetup: '../../fixtures/harness/global-setup.ts',
   reporter: [[process.env.CI ? 'dot' : 'line'], ['./matrix-reporter.ts']],
   use: { trace: 'off' },
   projects: [{ name: 'matrix', use: { environment: 'local' } }],
