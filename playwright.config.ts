@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { defineConfig } from '@playwright/test';
-import dotenv from 'dotenv';
 import { DeviationFileError, readKnownDeviations, today } from './fixtures/config/deviations';
 import {
   askedProjects,
   type EnvironmentName,
   environments,
   explainProblems,
+  loadEnvFile,
   readEnvironment,
   readSettings,
   SettingsError,
@@ -15,7 +15,8 @@ import type { SummaryOptions } from './fixtures/reporting/contract-summary';
 
 // Real environment variables win over .env. Self-tests turn it off: their child runs must never
 // pick up a developer's live credentials.
-if (process.env.QR_DOTENV !== 'off') dotenv.config({ quiet: true });
+// QR_ENV_FILE names another file (a rehearsal's own, docs/rehearsal.md).
+const envFileProblem = loadEnvFile();
 
 // One run id and seed for the whole run, inherited by every worker. Time and 4 random base-36
 // characters: two pipelines starting in the same millisecond still differ.
@@ -34,6 +35,7 @@ if (isRunner && !merging) {
   try {
     today();
     readKnownDeviations();
+    if (envFileProblem) problems.push(envFileProblem);
   } catch (e) {
     // A SettingsError's problems are in `problems` already.
     if (e instanceof DeviationFileError) problems.push(e.message);

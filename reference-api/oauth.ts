@@ -2,9 +2,11 @@
  * The identity provider every API instance of one host shares: OAuth2 clients, the signing key of
  * the access tokens, authorization codes and refresh tokens. It offers the authorization-code flow
  * with PKCE (S256 only) and refresh-token rotation, as shared/api/README.md describes them; the
- * test user is approved (or denied) without a login page.
+ * test user is approved (or denied) without a login page. With the `openid` scope it also issues an
+ * id_token (RS256) whose issuer is its origin with a trailing slash, as the real server names itself
+ * (docs/api-facts.md), so that the login's exact issuer check runs against it.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { z } from 'zod';
 import { type Claims, signJwt } from '../fixtures/contract/jwt';
 import type { Answer, HttpRequest } from './http';
@@ -22,6 +24,8 @@ export type IdentityProviderOptions = {
   user?: string;
   /** What that user answers on the consent screen. */
   consent?: 'approve' | 'deny';
+  /** The id_token's issuer; default the origin the request was sent to, with a trailing slash. */
+  issuer?: string;
 };
 
 export const DEFAULT_USER = 'user-reference-qa';
@@ -58,6 +62,15 @@ function redirect(to: string, params: Record<string, string | undefined>): Answe
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
+/** One RSA key per process, made when the first id_token is signed (most runs never ask for one). */
+let idTokenKey: KeyObject | undefined;
+function signIdToken(claims: Record<string, unknown>): string {
+  idTokenKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${part({ alg: 'RS256', typ: 'JWT', kid: 'reference' })}.${part(claims)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), idTokenKey).toString('base64url')}`;
+}
+
 export function createIdentityProvider(options: IdentityProviderOptions = {}) {
   const registered = (c: ClientRegistration): Client =>
     typeof c === 'string' ? { secret: c, redirectUris: [] } : { secret: c.secret, redirectUris: c.redirectUris ?? [] };
@@ -90,7 +103,13 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return issued(signJwt(claims, signingKey));
   }
 
-  const tokenAnswer = (grant: Grant, withRefresh: boolean): Answer => ({
+  function issueIdToken(grant: Grant, request: HttpRequest): string {
+    const now = Math.floor(Date.now() / 1000);
+    const iss = options.issuer ?? `http://${request.header('host')}/`;
+    return issued(signIdToken({ iss, sub: grant.sub, aud: [grant.clientId], iat: now, exp: now + ACCESS_TTL_S }));
+  }
+
+  const tokenAnswer = (grant: Grant, withRefresh: boolean, request: HttpRequest): Answer => ({
     status: 200,
     body: {
       access_token: issueAccessToken(grant),
@@ -98,6 +117,7 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
       expires_in: ACCESS_TTL_S,
       scope: grant.scope,
       ...(withRefresh ? { refresh_token: issueRefreshToken(grant) } : {}),
+      ...(grant.scope.split(' ').includes('openid') ? { id_token: issueIdToken(grant, request) } : {}),
     },
   });
 
@@ -127,17 +147,17 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return redirect(redirectUri, { code, state });
   }
 
-  function refreshGrant(form: URLSearchParams, clientId: string): Answer {
+  function refreshGrant(form: URLSearchParams, clientId: string, request: HttpRequest): Answer {
     const { refresh_token: token } = RefreshForm.parse(Object.fromEntries(form));
     const grant = refreshTokens.get(token);
     if (!grant || grant.clientId !== clientId)
       return oauthError(400, 'invalid_grant', 'The refresh token is invalid, expired or revoked');
     refreshTokens.delete(token);
-    return tokenAnswer(grant, true);
+    return tokenAnswer(grant, true, request);
   }
 
   /** A code is spent by its first exchange, whatever the outcome. */
-  function codeGrant(form: URLSearchParams, clientId: string): Answer {
+  function codeGrant(form: URLSearchParams, clientId: string, request: HttpRequest): Answer {
     const fields = CodeForm.safeParse(Object.fromEntries(form));
     if (!fields.success) return oauthError(400, 'invalid_request', 'code, redirect_uri and code_verifier are required');
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = fields.data;
@@ -152,7 +172,7 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     if (!valid)
       return oauthError(400, 'invalid_grant', 'The authorization code is invalid, expired, spent or not yours');
     const { sub, scope } = grant;
-    return tokenAnswer({ sub, clientId, scope }, scope.split(' ').includes('offline_access'));
+    return tokenAnswer({ sub, clientId, scope }, scope.split(' ').includes('offline_access'), request);
   }
 
   /** POST /oauth2/token, with HTTP Basic client authentication. */
@@ -160,13 +180,22 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     const basic = /^Basic (.+)$/i.exec(request.header('authorization') ?? '');
     const pair = basic ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
     const colon = pair.indexOf(':');
-    const [clientId, secret] = colon < 0 ? [pair, undefined] : [pair.slice(0, colon), pair.slice(colon + 1)];
+    // Both halves are form-urlencoded (RFC 6749, 2.3.1): `-` may come as %2D.
+    const decoded = (v: string) => {
+      try {
+        return decodeURIComponent(v.replace(/\+/g, ' '));
+      } catch {
+        return v;
+      }
+    };
+    const [clientId, secret] =
+      colon < 0 ? [decoded(pair), undefined] : [decoded(pair.slice(0, colon)), decoded(pair.slice(colon + 1))];
     if (!clientId || clients.get(clientId)?.secret !== secret)
       return oauthError(401, 'invalid_client', 'Client authentication failed');
     const form = new URLSearchParams(request.raw.toString('utf8'));
     const grantType = form.get('grant_type');
-    if (grantType === 'refresh_token') return refreshGrant(form, clientId);
-    if (grantType === 'authorization_code') return codeGrant(form, clientId);
+    if (grantType === 'refresh_token') return refreshGrant(form, clientId, request);
+    if (grantType === 'authorization_code') return codeGrant(form, clientId, request);
     return { status: 400, body: { error: 'unsupported_grant_type' } };
   }
 

@@ -33,6 +33,8 @@ export type ReferenceApiOptions = {
   user?: string;
   /** What that user answers at the authorize endpoint (default approve). */
   consent?: 'approve' | 'deny';
+  /** The issuer its id_tokens name (default its origin with a trailing slash). */
+  issuer?: string;
 };
 
 /** A name of the catalog, or the faithful API. */

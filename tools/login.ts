@@ -2,21 +2,28 @@
  * npm run login -- <prelive|production> [--port 8976] [--timeout 5m] [--scope "..."] [--show-refresh-token]
  *
  * Logs a person in once (OAuth2 authorization code with PKCE, RFC 7636, through a loopback redirect,
- * RFC 8252) and keeps the refresh token where the suite keeps rotated ones, owner-only, so that the
- * next `npx playwright test --project=<env>` needs only the client id and secret.
+ * RFC 8252; oauth4webapi does the protocol, fixtures/config/oauth.ts sets it up) and keeps the refresh
+ * token where the suite keeps rotated ones, owner-only, so that the next
+ * `npx playwright test --project=<env>` needs only the client id and secret.
  * Secrets are never printed, unless asked (--show-refresh-token).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import dotenv from 'dotenv';
 import type { Response } from 'undici';
 import { z } from 'zod';
-import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/config/outbound';
-import { documentedHosts, readClientSettings } from '../fixtures/config/settings';
+import {
+  insecureOauthUrl,
+  type OauthClient,
+  oauth,
+  oauthClient,
+  oauthErrorOf,
+  storeRefreshToken,
+} from '../fixtures/config/oauth';
+import { outboundFetch, viaProxy } from '../fixtures/config/outbound';
+import { documentedHosts, loadEnvFile, readClientSettings, variableName } from '../fixtures/config/settings';
+import { type CommandSpec, exitOnUsageError, readCommandLine, UsageError } from '../fixtures/contract/cli';
 import { jsonOrUndefined } from '../fixtures/contract/json';
 
 const DEFAULT_PORT = 8976;
@@ -61,53 +68,53 @@ const Command = z.object({
 });
 type Command = z.infer<typeof Command>;
 
-const USAGE =
-  'Usage: npm run login -- <prelive|production> [--port 8976] [--timeout 5m] [--scope "openid offline_access room"]' +
-  ' [--show-refresh-token] [--no-browser]';
+const spec: CommandSpec = {
+  usage: 'npm run login -- <prelive|production> [options]',
+  about:
+    'Logs you in once in a browser (authorization code with PKCE through http://127.0.0.1:<port>/callback) and\n' +
+    "stores the refresh token owner-only in QR_AUTH_DIR (.auth/), where the suite's runs find it. Reads the\n" +
+    "environment's client from the environment or the env file (QR_ENV_FILE, else .env).",
+  options: {
+    port: { type: 'string', help: '<port> of the loopback redirect (or QR_LOGIN_PORT)', default: String(DEFAULT_PORT) },
+    timeout: {
+      type: 'string',
+      help: '<5m> how long to wait for the browser (seconds or 5m)',
+      default: DEFAULT_TIMEOUT,
+    },
+    scope: { type: 'string', help: '<scopes> to ask for; must include offline_access', default: DEFAULT_SCOPE },
+    'show-refresh-token': { type: 'boolean', help: 'also prints the refresh token (for a CI secret)' },
+    'no-browser': { type: 'boolean', help: 'prints the URL without opening a browser' },
+  },
+  positionals: [{ name: 'the environment', choices: Object.keys(documentedHosts) }],
+};
+const USAGE = `Usage: ${spec.usage} (--help for the options)`;
 
 type Parsed<T> = { value?: T; problems: string[] };
 
-/** The command line (and QR_LOGIN_PORT); every problem is listed, none thrown. */
+/** The command line (and QR_LOGIN_PORT): a wrong argument is a UsageError (one line); bad values are listed. */
 function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Parsed<Command> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        port: { type: 'string' },
-        timeout: { type: 'string', default: DEFAULT_TIMEOUT },
-        scope: { type: 'string', default: DEFAULT_SCOPE },
-        'show-refresh-token': { type: 'boolean', default: false },
-        'no-browser': { type: 'boolean', default: false },
-      },
-    });
-  } catch (e) {
-    return { problems: [(e as Error).message] };
-  }
-  const { values, positionals } = parsed;
-  const portFrom = values.port !== undefined ? '--port' : env.QR_LOGIN_PORT ? 'QR_LOGIN_PORT' : 'default';
+  const { values, positionals } = readCommandLine(spec, argv);
+  if (!positionals.length) throw new UsageError(`which environment? prelive or production; usage: ${spec.usage}`);
+  const portFrom = argv.some((a) => a.startsWith('--port'))
+    ? '--port'
+    : env.QR_LOGIN_PORT
+      ? 'QR_LOGIN_PORT'
+      : 'default';
   const result = Command.safeParse({
     environment: positionals[0],
-    port: values.port ?? env.QR_LOGIN_PORT ?? DEFAULT_PORT,
+    port: argv.some((a) => a.startsWith('--port')) ? values.port : (env.QR_LOGIN_PORT ?? values.port),
     timeoutMs: values.timeout,
     scope: values.scope,
-    showRefreshToken: values['show-refresh-token'],
-    openBrowser: !values['no-browser'],
+    showRefreshToken: values['show-refresh-token'] === true,
+    openBrowser: values['no-browser'] !== true,
   });
   const names: Record<string, string> = { environment: 'the environment', port: portFrom, timeoutMs: '--timeout' };
   const named = (key: string) => names[key] ?? `--${key}`;
   const problems = result.success ? [] : result.error.issues.map((i) => `${named(String(i.path[0]))} ${i.message}`);
-  if (positionals.length > 1) problems.push(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
   return { value: problems.length ? undefined : result.data, problems };
 }
 
 type LoginSettings = { clientId: string; clientSecret: string; oauthBaseUrl: string; authDir: string };
-
-/** Real environment variables win over .env; self-tests turn it off (QR_DOTENV=off), as for the suite. */
-function loadDotenv(source: NodeJS.ProcessEnv): void {
-  if (source.QR_DOTENV !== 'off') dotenv.config({ quiet: true, processEnv: source });
-}
 
 /** What login needs from the environment (fixtures/config/settings.ts), every problem listed, none thrown. */
 function readLoginSettings(name: Env, source: NodeJS.ProcessEnv): Parsed<LoginSettings> {
@@ -117,12 +124,20 @@ function readLoginSettings(name: Env, source: NodeJS.ProcessEnv): Parsed<LoginSe
 
 /** The command and the settings, or one message listing every problem of both. */
 function readInputs(argv: string[], source: NodeJS.ProcessEnv): { c: Command; s: LoginSettings } {
-  loadDotenv(source);
   const command = parseCommand(argv, source);
+  // Real environment variables win over the env file; self-tests turn it off (QR_DOTENV=off), as for the suite.
+  const envFile = loadEnvFile(source);
   const name = command.value?.environment ?? Command.shape.environment.safeParse(argv[0]).data;
   const settings = name ? readLoginSettings(name, source) : { problems: [] };
-  if (command.value && settings.value) return { c: command.value, s: settings.value };
-  const problems = [...command.problems, ...settings.problems].map((p) => `  - ${p}`);
+  const insecure =
+    settings.value && insecureOauthUrl(settings.value.oauthBaseUrl, variableName(name!, 'OAUTH_BASE_URL'));
+  if (command.value && settings.value && !envFile && !insecure) return { c: command.value, s: settings.value };
+  const problems = [
+    ...(envFile ? [envFile] : []),
+    ...command.problems,
+    ...settings.problems,
+    ...(insecure ? [insecure] : []),
+  ].map((p) => `  - ${p}`);
   throw new LoginError(
     `Cannot log in${name ? ` to ${name}` : ''}:\n${problems.join('\n')}\n` +
       `Variables can also come from .env (see .env.example).\n${USAGE}`,
@@ -132,14 +147,7 @@ function readInputs(argv: string[], source: NodeJS.ProcessEnv): { c: Command; s:
 
 // ---- the authorization request ----------------------------------------------------------------
 
-type Pkce = { verifier: string; challenge: string };
-
-function createPkce(): Pkce {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
-
-type AuthorizationRequest = { redirectUri: string; scope: string; state: string; pkce: Pkce };
+type AuthorizationRequest = { redirectUri: string; scope: string; state: string; challenge: string };
 
 function authorizationUrl(s: LoginSettings, o: AuthorizationRequest): string {
   const url = new URL(`${s.oauthBaseUrl}/oauth2/auth`);
@@ -149,7 +157,7 @@ function authorizationUrl(s: LoginSettings, o: AuthorizationRequest): string {
     redirect_uri: o.redirectUri,
     scope: o.scope,
     state: o.state,
-    code_challenge: o.pkce.challenge,
+    code_challenge: o.challenge,
     code_challenge_method: 'S256',
   }).toString();
   return url.toString();
@@ -158,7 +166,7 @@ function authorizationUrl(s: LoginSettings, o: AuthorizationRequest): string {
 const OAuthError = z.looseObject({ error: z.string(), error_description: z.string().optional() });
 
 /** An OAuth2 error from a JSON body, or from the query of a redirect. */
-async function oauthErrorOf(response: Response): Promise<z.infer<typeof OAuthError> | undefined> {
+async function refusalOf(response: Response): Promise<z.infer<typeof OAuthError> | undefined> {
   const location = response.headers.get('location');
   if (location) {
     const q = new URL(location, response.url || 'http://x').searchParams;
@@ -189,7 +197,7 @@ async function preflight(url: string, s: LoginSettings, c: Command, redirectUri:
     warn(`could not check the authorization URL (${causeOf(e)}${viaProxy(url)}): carrying on, a browser may reach it.`);
     return;
   }
-  const error = response.status >= 300 ? await oauthErrorOf(response) : undefined;
+  const error = response.status >= 300 ? await refusalOf(response) : undefined;
   await response.body?.cancel().catch(() => {});
   if (!error && response.status >= 400)
     warn(`The authorization endpoint answered HTTP ${response.status} to a check of the URL: carrying on.`);
@@ -271,11 +279,12 @@ const page = (title: string, text: string) =>
   `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
   `<body style="font-family:sans-serif;margin:3em"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body>\n`;
 
-type Callback = { server: http.Server; code: Promise<string> };
+/** The callback's parameters, checked by oauth4webapi (state, error) before anything is exchanged. */
+type Callback = { server: http.Server; params: Promise<URLSearchParams> };
 
-async function listenForCallback(c: Command, state: string): Promise<Callback> {
-  let settle!: { resolve: (code: string) => void; reject: (e: Error) => void };
-  const code = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
+async function listenForCallback(c: Command, o: OauthClient, state: string): Promise<Callback> {
+  let settle!: { resolve: (params: URLSearchParams) => void; reject: (e: Error) => void };
+  const params = new Promise<URLSearchParams>((resolve, reject) => (settle = { resolve, reject }));
   let done = false;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -288,36 +297,37 @@ async function listenForCallback(c: Command, state: string): Promise<Callback> {
       res
         .writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
         .end(page(title, text));
-    const q = url.searchParams;
-    if (q.get('state') !== state) {
-      answer(400, 'Login failed', 'This answer does not belong to the waiting login (wrong state). Start again.');
-      return settle.reject(
-        new LoginError(
-          'The browser came back with a state that is not the one this login sent: the answer does not belong to this ' +
-            'login (an old tab, another login, or a forged redirect). Nothing was exchanged. Run the login again.',
-        ),
-      );
-    }
-    const error = q.get('error');
-    if (error) {
-      const description = q.get('error_description');
-      answer(403, 'Login not completed', `The OAuth2 server answered ${error}. You can close this tab.`);
-      return settle.reject(
-        new LoginError(
-          error === 'access_denied'
-            ? 'Consent was refused (access_denied): no token was issued. Run the login again and allow access ' +
-                `(the suite needs the scopes "${c.scope}").`
-            : `The OAuth2 server answered ${error}${description ? ` ("${description}")` : ''}: no token was issued.`,
-        ),
-      );
-    }
-    const received = q.get('code');
-    if (!received) {
+    const lib = oauth();
+    try {
+      const checked = lib.validateAuthResponse(o.as, o.client, url, state);
+      if (!checked.get('code')) throw new Error('no code');
+      answer(200, 'Logged in', 'You can close this tab and go back to the terminal.');
+      settle.resolve(checked);
+    } catch (e) {
+      if (e instanceof lib.AuthorizationResponseError) {
+        answer(403, 'Login not completed', `The OAuth2 server answered ${e.error}. You can close this tab.`);
+        const said = `${e.error}${e.error_description ? ` ("${e.error_description}")` : ''}`;
+        return settle.reject(
+          new LoginError(
+            e.error === 'access_denied'
+              ? 'Consent was refused (access_denied): no token was issued. Run the login again and allow access ' +
+                  `(the suite needs the scopes "${c.scope}").`
+              : `The OAuth2 server answered ${said}: no token was issued.`,
+          ),
+        );
+      }
+      if (url.searchParams.get('state') !== state) {
+        answer(400, 'Login failed', 'This answer does not belong to the waiting login (wrong state). Start again.');
+        return settle.reject(
+          new LoginError(
+            'The browser came back with a state that is not the one this login sent: the answer does not belong to this ' +
+              'login (an old tab, another login, or a forged redirect). Nothing was exchanged. Run the login again.',
+          ),
+        );
+      }
       answer(400, 'Login failed', 'The answer carries no code. Start the login again.');
-      return settle.reject(new LoginError('The browser came back without a code nor an error. Run the login again.'));
+      settle.reject(new LoginError('The browser came back without a code nor an error. Run the login again.'));
     }
-    answer(200, 'Logged in', 'You can close this tab and go back to the terminal.');
-    settle.resolve(received);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -331,7 +341,7 @@ async function listenForCallback(c: Command, state: string): Promise<Callback> {
     );
     server.listen(c.port, '127.0.0.1', resolve);
   });
-  return { server, code };
+  return { server, params };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -342,89 +352,69 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 
 // ---- the code exchange and the store ------------------------------------------------------------
 
-const TokenAnswer = z.looseObject({
-  access_token: z.string().min(1),
-  expires_in: z.number().optional(),
-  refresh_token: z.string().min(1).optional(),
-  scope: z.string().optional(),
-});
-type TokenAnswer = z.infer<typeof TokenAnswer>;
+type TokenAnswer = { access_token: string; refresh_token?: string; scope?: string };
 
-type CodeGrant = { code: string; redirectUri: string; verifier: string };
-
-async function exchangeCode(s: LoginSettings, c: Command, o: CodeGrant): Promise<TokenAnswer> {
-  const endpoint = `${s.oauthBaseUrl}/oauth2/token`;
-
-  let response: Awaited<ReturnType<typeof outboundFetch>>;
+async function exchangeCode(s: LoginSettings, c: Command, o: OauthClient, params: URLSearchParams, verifier: string) {
+  const lib = oauth();
+  const upper = c.environment.toUpperCase();
+  const redirectUri = `http://127.0.0.1:${c.port}/callback`;
+  let answer: TokenAnswer;
   try {
-    response = await outboundFetch(endpoint, {
-      method: 'POST',
-      headers: {
-        authorization: clientBasicAuth(s.clientId, s.clientSecret),
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: o.code,
-        redirect_uri: o.redirectUri,
-        code_verifier: o.verifier,
-      }).toString(),
-      timeoutMs: EXCHANGE_TIMEOUT_MS,
+    const response = await lib.authorizationCodeGrantRequest(
+      o.as,
+      o.client,
+      o.auth,
+      params,
+      redirectUri,
+      verifier,
+      o.options,
+    );
+    answer = await lib.processAuthorizationCodeResponse(o.as, o.client, response, {
+      requireIdToken: c.scope.split(/\s+/).includes('openid'),
     });
   } catch (e) {
+    const error = oauthErrorOf(e);
+    if (error) {
+      const fix: Record<string, string> = {
+        invalid_client:
+          `Check ${upper}_CLIENT_ID and ${upper}_CLIENT_SECRET: the server did not accept them ` +
+          '(HTTP Basic client authentication, client_secret_basic).',
+        invalid_grant:
+          'The code was refused: it expired (codes last minutes), was already used, or the redirect URI or PKCE ' +
+          'verifier did not match. Run the login again, and finish it without delay.',
+        unauthorized_client: `The client ${s.clientId} may not use the authorization_code grant: have it enabled.`,
+      };
+      const description = error.description ? ` ("${error.description}")` : '';
+      const advice = fix[error.error] ?? `Check ${upper}_OAUTH_BASE_URL.`;
+      throw new LoginError(
+        `The ${c.environment} token endpoint refused the code: ${error.error}${description}. ${advice}`,
+      );
+    }
+    if (e instanceof lib.OperationProcessingError) throw new LoginError(tokenAnswerProblem(e, o, upper));
+    const endpoint = o.as.token_endpoint;
     throw new LoginError(
-      `Could not reach the token endpoint ${endpoint} (${causeOf(e)}${viaProxy(endpoint)}). ` +
+      `Could not reach the token endpoint ${endpoint} (${causeOf(e)}${viaProxy(endpoint!)}). ` +
         'Check the network, and run the login again.',
     );
   }
-  const text = await response.text();
-  const json = jsonOrUndefined(text);
-  const upper = c.environment.toUpperCase();
-  if (!response.ok) {
-    const error = OAuthError.safeParse(json);
-    const code = error.success ? error.data.error : `HTTP ${response.status}`;
-    const fix: Record<string, string> = {
-      invalid_client:
-        `Check ${upper}_CLIENT_ID and ${upper}_CLIENT_SECRET: the server did not accept them ` +
-        '(HTTP Basic client authentication, client_secret_basic).',
-      invalid_grant:
-        'The code was refused: it expired (codes last minutes), was already used, or the redirect URI or PKCE ' +
-        'verifier did not match. Run the login again, and finish it without delay.',
-      unauthorized_client: `The client ${s.clientId} may not use the authorization_code grant: have it enabled.`,
-    };
-    const description = error.success && error.data.error_description ? ` ("${error.data.error_description}")` : '';
-    const advice = fix[code] ?? `Check ${upper}_OAUTH_BASE_URL.`;
-    throw new LoginError(`The ${c.environment} token endpoint refused the code: ${code}${description}. ${advice}`);
-  }
-  const answer = TokenAnswer.safeParse(json);
-  if (!answer.success)
-    throw new LoginError(
-      `The token endpoint answered ${response.status} without an access_token: check ${upper}_OAUTH_BASE_URL.`,
-    );
-  if (!answer.data.refresh_token)
+  if (!answer.refresh_token)
     throw new LoginError(
       'The token endpoint issued no refresh token: the client must be allowed the scope offline_access and the ' +
         'refresh_token grant. The suite needs a refresh token to run after this hour.',
     );
-  return answer.data;
+  return answer;
 }
 
-/** Owner-only (folder 0700, file 0600), written atomically: a crash never leaves half a token. */
-function storeRefreshToken(file: string, record: { refreshToken: string; scope: string }): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.chmodSync(path.dirname(file), 0o700);
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const updatedAt = new Date().toISOString();
-  const body = JSON.stringify({ source: 'login', refreshToken: record.refreshToken, updatedAt, scope: record.scope });
-  const fd = fs.openSync(tmp, 'wx', 0o600);
-  try {
-    fs.writeFileSync(fd, `${body}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+/** What was wrong with a token answer oauth4webapi refused (an id_token's issuer, a missing field). */
+function tokenAnswerProblem(e: Error & { code?: string; cause?: unknown }, o: OauthClient, upper: string): string {
+  const cause = e.cause as { claim?: string; expected?: string; body?: unknown; status?: number } | undefined;
+  if (cause?.claim === 'iss')
+    return (
+      `The id_token names another issuer than ${cause.expected} (${upper}_OAUTH_BASE_URL with a trailing slash): ` +
+      `check ${upper}_OAUTH_BASE_URL. Nothing was stored.`
+    );
+  const status = cause?.status ? ` (HTTP ${cause.status})` : '';
+  return `The token endpoint's answer${status} is not a usable token response: ${e.message}. Check ${upper}_OAUTH_BASE_URL (${o.as.issuer}).`;
 }
 
 function subjectOf(accessToken: string): string | undefined {
@@ -462,9 +452,10 @@ function nextSteps(c: Command, file: string, answer: TokenAnswer): void {
   }
   say();
   say('Next:');
-  say(`  npx playwright test --project=${c.environment}`);
+  const envFile = process.env.QR_ENV_FILE ? `QR_ENV_FILE=${process.env.QR_ENV_FILE} ` : '';
+  say(`  ${envFile}npx playwright test --project=${c.environment}`);
   say(`  uses the stored token when ${upper}_REFRESH_TOKEN is not set,`);
-  say(`  with ${upper}_CLIENT_ID and ${upper}_CLIENT_SECRET (environment or .env).`);
+  say(`  with ${upper}_CLIENT_ID and ${upper}_CLIENT_SECRET (environment, or ${envFile ? 'that env file' : '.env'}).`);
   say();
   say('For CI, set these secrets (values are never printed here):');
   say(`  ${upper}_CLIENT_ID, ${upper}_CLIENT_SECRET, and ${upper}_REFRESH_TOKEN`);
@@ -479,12 +470,15 @@ function nextSteps(c: Command, file: string, answer: TokenAnswer): void {
 
 async function login(argv: string[]): Promise<void> {
   const { c, s } = readInputs(argv, process.env);
+  const lib = oauth();
+  const o = oauthClient({ ...s, timeoutMs: EXCHANGE_TIMEOUT_MS }, variableName(c.environment, 'OAUTH_BASE_URL'));
   const redirectUri = `http://127.0.0.1:${c.port}/callback`;
-  const state = randomBytes(16).toString('base64url');
-  const pkce = createPkce();
-  const url = authorizationUrl(s, { redirectUri, scope: c.scope, state, pkce });
+  const state = lib.generateRandomState();
+  const verifier = lib.generateRandomCodeVerifier();
+  const challenge = await lib.calculatePKCECodeChallenge(verifier);
+  const url = authorizationUrl(s, { redirectUri, scope: c.scope, state, challenge });
 
-  const callback = await listenForCallback(c, state);
+  const callback = await listenForCallback(c, o, state);
   const stop = () => {
     callback.server.closeAllConnections();
     callback.server.close();
@@ -499,15 +493,18 @@ async function login(argv: string[]): Promise<void> {
     say(url);
     openBrowser(url, c);
     say(`Waiting for the browser (at most ${Math.round(c.timeoutMs / 1000)} s) ...`);
-    const code = await withTimeout(
-      callback.code,
+    const params = await withTimeout(
+      callback.params,
       c.timeoutMs,
       `No answer from the browser within ${Math.round(c.timeoutMs / 1000)} s: ` +
         'run the login again (--timeout to wait longer).',
     );
-    const answer = await exchangeCode(s, c, { code, redirectUri, verifier: pkce.verifier });
-    const file = path.join(s.authDir, `${c.environment}.refresh.json`);
-    storeRefreshToken(file, { refreshToken: answer.refresh_token!, scope: answer.scope ?? c.scope });
+    const answer = await exchangeCode(s, c, o, params, verifier);
+    const file = storeRefreshToken(s.authDir, c.environment, {
+      source: 'login',
+      refreshToken: answer.refresh_token!,
+      scope: answer.scope ?? c.scope,
+    });
     nextSteps(c, file, answer);
   } finally {
     stop();
@@ -515,6 +512,7 @@ async function login(argv: string[]): Promise<void> {
 }
 
 login(process.argv.slice(2)).catch((e: unknown) => {
+  exitOnUsageError(e, 'login');
   if (e instanceof LoginError) {
     process.stderr.write(`\n${e.message}\n`);
     process.exit(e.exitCode);
