@@ -83,9 +83,9 @@ test('triggers: push to main, pull requests, a schedule, a dispatch with environ
   expect(workflow.permissions).toEqual({ contents: 'read' });
 });
 
-test('every job that runs Node sets up a current LTS (22 or 24), and engines keeps Node 20.18.1+ and names it', () => {
+test('every job that runs Node sets up a current LTS (22 or 24), and engines keeps Node 20.19+ (require of ES modules: oauth4webapi) and names it', () => {
   const engines: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node;
-  expect(engines).toMatch(/\^20\.18\.1/);
+  expect(engines).toMatch(/\^20\.19\.0/);
   for (const [name, job] of Object.entries(jobs)) {
     if (!/\b(npm|npx|node)\b/.test(job.steps.map((s) => s.run ?? '').join('\n'))) continue;
     const setup = job.steps.find((s) => String(s.uses).startsWith('actions/setup-node'));
