@@ -119,6 +119,16 @@ test('a changed limit is named: CreateGroupDto.name maxLength', async () => {
   expect(await lines(doc)).toEqual(['CreateGroupDto.name: maxLength 50 in the suite, 60 in the definition']);
 });
 
+test('allOf means every member: the tighter limit of two wins, and members that contradict are noted', async () => {
+  const doc = snapshot('prelive');
+  const dto = schemas(doc).CreateGroupDto;
+  schemas(doc).CreateGroupDto = { allOf: [dto, { properties: { name: { maxLength: 40 } } }] };
+  expect(await lines(doc)).toEqual(['CreateGroupDto.name: maxLength 50 in the suite, 40 in the definition']);
+  schemas(doc).CreateGroupDto = { allOf: [dto, { properties: { name: { type: 'integer' } } }] };
+  const drift = await driftOf(doc);
+  expect(drift.notes.join('\n')).toMatch(/allOf members cannot all hold/);
+});
+
 test('a changed type is named: RoomListItemDto.id', async () => {
   const doc = snapshot('prelive');
   schemas(doc).RoomListItemDto.properties.id.type = 'string';
