@@ -16,6 +16,10 @@
  *                             a change (`git worktree add DIR HEAD~1`, with node_modules linked)
  *     --max-noise 0.15        waits before each run until others use less than this share of the CPU,
  *     --patience 120          for at most this many seconds
+ *     --latency 0,200,700     puts the embedded API (and the definition it serves) a network round trip
+ *                             away, per value in ms: a loopback TCP relay (bench/relay.ts) holds each new
+ *                             connection one round trip and delays every answer by one; the API cases run
+ *                             at each latency, interleaved, and a table gives naive, full and smoke per latency
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,9 +28,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { type CommandSpec, exitOnUsageError, notOneOf, readCommandLine, UsageError } from '../fixtures/contract/cli';
 import { API_BASE_PATH, createReferenceApi, listen, type ReferenceApiStats } from '../reference-api/server';
 import type { Phases } from './phases-reporter';
+import { type Relay, startRelay } from './relay';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js');
@@ -35,25 +40,61 @@ const NAIVE_CONFIG = path.join(__dirname, 'naive', 'playwright.config.ts');
 const FLOOR_CONFIG = path.join(__dirname, 'floor', 'playwright.config.ts');
 const PHASES_REPORTER = path.join(__dirname, 'phases-reporter.ts');
 
-const { values } = parseArgs({
+const allCaseNames = ['start-up', 'naive', 'smoke', 'full', 'floor'];
+const spec: CommandSpec = {
+  usage: 'npm run bench -- [--runs 5] [--only naive,full] [--latency 0,200,700] [options]',
+  about:
+    'Times start-up, the naive suite, and the smoke and full runs of the suite against an embedded reference API,\n' +
+    'interleaved, one at a time, each after the machine has quietened down (docs/self-check.md). Not part of npm test.',
   options: {
-    runs: { type: 'string', default: '5' },
-    'npm-test': { type: 'boolean', default: false },
-    floor: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    workers: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    'max-noise': { type: 'string', default: '0.15' },
-    patience: { type: 'string', default: '120' },
-    against: { type: 'string', multiple: true },
+    runs: { type: 'string', help: '<n> runs of each case', default: '5' },
+    only: { type: 'string', help: `<cases> comma-separated, of: ${allCaseNames.join(', ')}` },
+    latency: { type: 'string', help: '<ms,...> round-trip times to put the API at (e.g. 0,200,700)' },
+    workers: { type: 'string', help: '<n> QR_WORKERS of the suite runs' },
+    floor: { type: 'boolean', help: "adds Playwright's floor for a run of that size (bench/floor)" },
+    'npm-test': { type: 'boolean', help: "also times each script of npm test's chain, once per run" },
+    against: {
+      type: 'string',
+      multiple: true,
+      help: "<label=dir> interleaves the suite's runs of another checkout (e.g. the commit before a change)",
+    },
+    keep: { type: 'boolean', help: "keeps the runs' folders" },
+    'max-noise': { type: 'string', help: '<share> waits until others use less of the CPU than this', default: '0.15' },
+    patience: { type: 'string', help: '<s> waits for quiet at most this long', default: '120' },
   },
-});
+};
+let values: Record<string, string | boolean | string[] | undefined>;
+const numbers = (option: string, list: string) =>
+  list.split(',').map((v) => {
+    if (!/^\d+$/.test(v.trim())) throw new UsageError(`--${option} "${v}" is not a number of milliseconds`);
+    return Number(v);
+  });
+let LATENCIES: (number | undefined)[] = [undefined];
+try {
+  ({ values } = readCommandLine(spec, process.argv.slice(2)) as { values: typeof values });
+  for (const name of (values.only as string | undefined)?.split(',') ?? [])
+    if (!allCaseNames.includes(name.trim())) throw new UsageError(notOneOf('--only', name, allCaseNames));
+  if (values.latency) LATENCIES = numbers('latency', values.latency as string);
+} catch (e) {
+  exitOnUsageError(e, 'bench');
+  throw e;
+}
 const N = Math.max(1, Number(values.runs) || 5);
+const WITH_LATENCY = values.latency !== undefined;
 const MAX_NOISE = Number(values['max-noise']);
 const PATIENCE_MS = Number(values.patience) * 1000;
 
 type CaseName = string;
-type Case = { name: CaseName; label: string; config: string; args: string[]; api: boolean; suite: boolean };
+type Case = {
+  name: CaseName;
+  label: string;
+  config: string;
+  args: string[];
+  api: boolean;
+  suite: boolean;
+  /** The round trip (ms) the API is put at, with --latency. */
+  latency?: number;
+};
 const allCases: Case[] = [
   {
     name: 'start-up',
@@ -96,12 +137,18 @@ const allCases: Case[] = [
     suite: false,
   },
 ];
-const only = values.only?.split(',').map((s) => s.trim());
-const chosen = allCases.filter((c) => (only ? only.includes(c.name) : c.name !== 'floor' || values.floor));
+const only = (values.only as string | undefined)?.split(',').map((s) => s.trim());
+const chosen = allCases
+  .filter((c) => (only ? only.includes(c.name) : c.name !== 'floor' || values.floor))
+  .flatMap((c) =>
+    c.api && WITH_LATENCY
+      ? LATENCIES.map((ms) => ({ ...c, name: `${c.name}@${ms}ms`, label: `${c.label} at ${ms} ms`, latency: ms }))
+      : [c],
+  );
 /** Each case of this checkout, then the suite's cases of every `--against label=dir`. */
 const cases = chosen.flatMap((c) => [
   c,
-  ...(values.against ?? []).flatMap((spec) => {
+  ...((values.against as string[] | undefined) ?? []).flatMap((spec) => {
     const [label, dir] = spec.includes('=') ? spec.split('=') : [path.basename(spec), spec];
     const config = path.join(path.resolve(dir), 'playwright.config.ts');
     return c.suite ? [{ ...c, name: `${c.name}@${label}`, label: `${c.label} @ ${label}`, config }] : [];
@@ -280,7 +327,19 @@ async function main() {
     res.writeHead(200, { 'content-type': 'application/json' }).end(definition),
   );
   await new Promise<void>((resolve) => docs.listen(0, '127.0.0.1', resolve));
-  const openapiUrl = `http://127.0.0.1:${(docs.address() as AddressInfo).port}/prelive.json`;
+  const docsOrigin = `http://127.0.0.1:${(docs.address() as AddressInfo).port}`;
+  /** Per latency, where the API and the definition are reached: directly at none, else through relays. */
+  const relays: Relay[] = [];
+  const reached = new Map<number | undefined, { api: string; docs: string }>();
+  for (const ms of LATENCIES) {
+    if (!ms) {
+      reached.set(ms, { api: origin, docs: docsOrigin });
+      continue;
+    }
+    const [a, d] = [await startRelay(new URL(origin), ms), await startRelay(new URL(docsOrigin), ms)];
+    relays.push(a, d);
+    reached.set(ms, { api: a.origin, docs: d.origin });
+  }
 
   const results = new Map<CaseName, Sample[]>(cases.map((c) => [c.name, []]));
   const npmTest: { ms: Record<string, number>; codes: Record<string, number | null>; noise: number[] }[] = [];
@@ -288,7 +347,8 @@ async function main() {
     ? npmTestChain(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts)
     : [];
 
-  const envFor = (dir: string): NodeJS.ProcessEnv => {
+  const envFor = (dir: string, latency?: number): NodeJS.ProcessEnv => {
+    const at = reached.get(latency) ?? { api: origin, docs: docsOrigin };
     const accessToken = api.issueAccessToken({ sub: 'user-bench', clientId, scope: 'room.create room.read' });
     return {
       ...hermetic(),
@@ -296,13 +356,13 @@ async function main() {
       QR_AUTH_DIR: fs.mkdtempSync(path.join(dir, 'auth-')),
       QR_OUTPUT_DIR: path.join(dir, 'test-results'),
       QR_REPORT_DIR: path.join(dir, 'playwright-report'),
-      ...(values.workers ? { QR_WORKERS: values.workers } : {}),
+      ...(values.workers ? { QR_WORKERS: values.workers as string } : {}),
       FORCE_COLOR: '0',
-      PRELIVE_API_BASE_URL: `${origin}${API_BASE_PATH}`,
-      PRELIVE_OAUTH_BASE_URL: origin,
+      PRELIVE_API_BASE_URL: `${at.api}${API_BASE_PATH}`,
+      PRELIVE_OAUTH_BASE_URL: at.api,
       PRELIVE_CLIENT_ID: clientId,
       PRELIVE_ACCESS_TOKEN: accessToken,
-      PRELIVE_OPENAPI_URL: openapiUrl,
+      PRELIVE_OPENAPI_URL: `${at.docs}/prelive.json`,
     };
   };
 
@@ -311,7 +371,7 @@ async function main() {
       const dir = path.join(work, `${c.name}-${i}`);
       fs.mkdirSync(dir, { recursive: true });
       const env = {
-        ...envFor(dir),
+        ...envFor(dir, c.latency),
         PW_TEST_REPORTER: PHASES_REPORTER,
         BENCH_PHASES_FILE: path.join(dir, 'phases.json'),
         PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'playwright-report'),
@@ -365,6 +425,7 @@ async function main() {
       npmTest.push(sample);
     }
   }
+  for (const r of relays) await r.close();
   await close();
   docs.close();
   if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
@@ -433,6 +494,26 @@ function report(
     if (floor?.length) {
       const floorRatio = median(floor.map((x, i) => x.ms / naive[i].ms));
       lines.push(`Playwright's floor / naive suite: ${floorRatio.toFixed(2)}× (median of side-by-side runs).`);
+    }
+  }
+
+  if (WITH_LATENCY) {
+    // Run i of each case ran side by side: their ratio cancels the machine's slower and faster spells.
+    const at = (name: string, ms: number | undefined) => results.get(`${name}@${ms}ms`) ?? [];
+    const wall = (xs: Sample[]) => (xs.length ? seconds(median(xs.map((x) => x.ms))) : '-');
+    const paired = (a: Sample[], b: Sample[]) =>
+      a.length && b.length ? `${median(a.map((x, i) => x.ms / b[i].ms)).toFixed(2)}×` : '-';
+    lines.push(
+      '',
+      'Per round trip to the API (medians of interleaved runs; ratios: median of side-by-side runs; targets: full at ' +
+        'most 1.5× the naive suite, smoke at most 1×):',
+      '',
+      row(['round trip', 'naive suite', 'full run', 'smoke run', 'full / naive', 'smoke / naive']),
+      row(['---', '---', '---', '---', '---', '---']),
+    );
+    for (const ms of LATENCIES) {
+      const [naive, full, smoke] = ['naive', 'full', 'smoke'].map((n) => at(n, ms));
+      lines.push(row([`${ms} ms`, wall(naive), wall(full), wall(smoke), paired(full, naive), paired(smoke, naive)]));
     }
   }
 

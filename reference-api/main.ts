@@ -26,7 +26,7 @@ const spec: CommandSpec = {
     fault: { type: 'string', help: '<name> serves this fault at /quran-reflect', choices: faultNames },
     variant: { type: 'string', help: '<name> serves this faithful variant at /quran-reflect', choices: variantNames },
     'save-env': { type: 'string', help: '<file> also writes the variables there (owner-only)' },
-    'login-port': { type: 'string', help: "<port> of npm run login's redirect URI", default: '8976' },
+    'login-port': { type: 'string', help: "<port> npm run login's redirect listens on (its --port)", default: '8976' },
   },
   positionals: [],
 };

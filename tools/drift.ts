@@ -6,8 +6,8 @@
  * Exit 2: the definition (or the expected list, or the arguments) cannot be used.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { type CommandSpec, parseCommandLine, UsageError } from '../fixtures/contract/cli';
 import {
   checkExpected,
   DefinitionError,
@@ -21,9 +21,20 @@ import {
   parseExpectedDrift,
 } from '../fixtures/reporting/drift';
 
-const USAGE =
-  'usage: npm run contract:drift -- --definition <file or URL> [--expected <file> [--environment <name>]] ' +
-  '[--timeout-ms <ms>] [--notes]';
+const spec: CommandSpec = {
+  usage: 'npm run contract:drift -- --definition <file or URL> [--expected <file> [--environment <name>]]',
+  about:
+    "Compares the suite's zod schemas with an OpenAPI 3 definition (docs/drift.md). Exit 0: they agree, or differ\n" +
+    'only as --expected records. Exit 1: one line per difference. Exit 2: the definition cannot be used.',
+  options: {
+    definition: { type: 'string', help: '<file|URL> the OpenAPI 3 definition (JSON or YAML)' },
+    expected: { type: 'string', help: '<file> the differences expected (contract/expected-drift.json)' },
+    environment: { type: 'string', help: '<name> whose expected differences apply (prelive, production)' },
+    'timeout-ms': { type: 'string', help: '<ms> for fetching a URL', default: '10000' },
+    notes: { type: 'boolean', help: 'also prints what was read loosely (e.g. "required: true" in a property)' },
+  },
+};
+const USAGE = `usage: ${spec.usage} (--help for the options)`;
 
 const Args = z.object({
   definition: z.string({ error: '--definition <file or URL> is required' }).trim().min(1, '--definition is empty'),
@@ -43,24 +54,15 @@ export type Outcome = { code: 0 | 1 | 2; out: string[]; err: string[] };
 const fail = (...err: string[]): Outcome => ({ code: 2, out: [], err });
 
 function readArgs(argv: string[]): Args | Outcome {
-  let values: Record<string, unknown>;
+  let read: ReturnType<typeof parseCommandLine>;
   try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        definition: { type: 'string' },
-        expected: { type: 'string' },
-        environment: { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        notes: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    read = parseCommandLine(spec, argv);
   } catch (e) {
-    return fail((e as Error).message, USAGE);
+    if (e instanceof UsageError) return fail(`contract:drift: ${e.message}`);
+    throw e;
   }
-  const parsed = Args.safeParse(values);
+  if ('help' in read) return { code: 0, out: [read.help.trimEnd()], err: [] };
+  const parsed = Args.safeParse(read.values);
   return parsed.success ? parsed.data : fail(...parsed.error.issues.map((i) => i.message), USAGE);
 }
 

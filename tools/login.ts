@@ -75,13 +75,17 @@ const spec: CommandSpec = {
     "stores the refresh token owner-only in QR_AUTH_DIR (.auth/), where the suite's runs find it. Reads the\n" +
     "environment's client from the environment or the env file (QR_ENV_FILE, else .env).",
   options: {
-    port: { type: 'string', help: '<port> of the loopback redirect (or QR_LOGIN_PORT)', default: String(DEFAULT_PORT) },
+    port: {
+      type: 'string',
+      help: '<port> the loopback redirect listens on (or QR_LOGIN_PORT)',
+      default: String(DEFAULT_PORT),
+    },
     timeout: {
       type: 'string',
-      help: '<5m> how long to wait for the browser (seconds or 5m)',
+      help: '<time> to wait for the browser: seconds (300) or minutes (5m)',
       default: DEFAULT_TIMEOUT,
     },
-    scope: { type: 'string', help: '<scopes> to ask for; must include offline_access', default: DEFAULT_SCOPE },
+    scope: { type: 'string', help: '<scopes> asked for, offline_access among them', default: DEFAULT_SCOPE },
     'show-refresh-token': { type: 'boolean', help: 'also prints the refresh token (for a CI secret)' },
     'no-browser': { type: 'boolean', help: 'prints the URL without opening a browser' },
   },

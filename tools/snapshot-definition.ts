@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { type CommandSpec, exitOnUsageError, readCommandLine } from '../fixtures/contract/cli';
 import { asOpenApi3, DefinitionError, type Located, locateOperations } from '../fixtures/reporting/drift';
 import { loadDefinition } from './drift';
 
@@ -133,9 +133,20 @@ export function snapshotDefinition(doc: unknown, source: Source): Json {
   };
 }
 
-const USAGE =
-  'usage: npx tsx tools/snapshot-definition.ts --definition <file|URL> --out <file> ' +
-  '[--source <URL>] [--date YYYY-MM-DD]';
+const spec: CommandSpec = {
+  usage:
+    'npx tsx tools/snapshot-definition.ts --definition <file|URL> --out <file> [--source <URL>] [--date YYYY-MM-DD]',
+  about:
+    'Writes a facts-only snapshot of a published definition (the create and the two reads, the schemas they use;\n' +
+    'no prose), naming where it came from and when: contract/openapi/<env>.json (docs/drift.md).',
+  options: {
+    definition: { type: 'string', help: '<file|URL> the published definition' },
+    out: { type: 'string', help: '<file> where the snapshot goes, e.g. contract/openapi/prelive.json' },
+    source: { type: 'string', help: '<URL> where it was published (required when --definition is a file)' },
+    date: { type: 'string', help: '<YYYY-MM-DD> the day it was read (default today)' },
+  },
+};
+const USAGE = `usage: ${spec.usage} (--help for the options)`;
 
 const Args = z
   .object({
@@ -154,22 +165,9 @@ type Args = z.infer<typeof Args>;
 
 /** The arguments, or the lines saying what is wrong with them. */
 function readArgs(argv: string[]): Args | string[] {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        definition: { type: 'string' },
-        out: { type: 'string' },
-        source: { type: 'string' },
-        date: { type: 'string' },
-      },
-      strict: true,
-    });
-    const parsed = Args.safeParse(values);
-    return parsed.success ? parsed.data : parsed.error.issues.map((i) => i.message);
-  } catch (e) {
-    return [(e as Error).message];
-  }
+  const { values } = readCommandLine(spec, argv);
+  const parsed = Args.safeParse(values);
+  return parsed.success ? parsed.data : parsed.error.issues.map((i) => i.message);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -202,4 +200,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));
+if (require.main === module)
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      exitOnUsageError(e, 'snapshot-definition');
+      throw e;
+    },
+  );
