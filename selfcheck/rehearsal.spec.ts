@@ -127,3 +127,35 @@ test('the rehearsal page, followed word for word, ends in a GO through a login, 
         }
   }
 });
+
+test('every project command answers --help, and a wrong argument in one line naming it and the choices', async () => {
+  const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [TSX, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let [out, err] = ['', ''];
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+  const commands = ['reference-api/main.ts', 'tools/login.ts', 'tools/drift.ts', 'bench/bench.ts'];
+  const [helps, fault, login] = await Promise.all([
+    Promise.all([...commands, 'tools/snapshot-definition.ts'].map((c) => run([c, '--help']))),
+    run(['reference-api/main.ts', '--fault', 'sucess-false']),
+    run(['tools/login.ts', 'prelive', '--prot', '9']),
+  ]);
+  for (const help of helps) {
+    expect(help.code, help.err).toBe(0);
+    expect(help.out).toMatch(/^Usage: .*\n[\s\S]*\n {2}--help +this text\n$/);
+  }
+  expect(fault).toEqual({
+    code: 2,
+    out: '',
+    err: expect.stringMatching(
+      /^reference-api: --fault "sucess-false" is not one of the \d+ known names; did you mean success-false\?.*\n$/,
+    ),
+  });
+  expect(login.err).toBe(
+    'login: unknown option "--prot"; options: --port, --timeout, --scope, --show-refresh-token, --no-browser, --help\n',
+  );
+});

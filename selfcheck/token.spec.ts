@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { insecureOauthUrl, oauthClient } from '../fixtures/config/oauth';
 import { clientBasicAuth } from '../fixtures/config/outbound';
 import { refreshStoreFile } from '../fixtures/config/settings';
 import { signJwt } from '../fixtures/contract/jwt';
@@ -143,4 +144,28 @@ test('an expired access token stops the session before any request, saying what 
     /PRELIVE_ACCESS_TOKEN expired at \S+ \(60 min ago\)\. Access tokens last about an hour: obtain a new one/,
   );
   expect(String(refused)).not.toContain(expired);
+});
+
+test('with openid, the id_token of each refresh is checked by oauth4webapi: its issuer must be the OAuth URL with a slash', async ({
+  referenceApi,
+}) => {
+  const session = async (issuer?: string) => {
+    const api = await referenceApi({ clients: { [clientId]: clientSecret }, ...(issuer ? { issuer } : {}) });
+    const refreshToken = api.issueRefreshToken({ ...grant, scope: `openid ${grant.scope}` });
+    const env = pointAt('PRELIVE', api.origin, { clientId, clientSecret, refreshToken });
+    const prelive = environmentFor('prelive', { ...env, QR_AUTH_DIR: path.join(tempDir('store'), 'auth') });
+    return openSession(prelive, { persist: false });
+  };
+  expect(await session()).toMatchObject({ via: 'refresh-token', userId: grant.sub });
+  await expect(session('https://elsewhere.example/')).rejects.toThrow(/unexpected JWT "iss" \(issuer\) claim value/);
+});
+
+test('plain http to the OAuth2 server only on loopback: a mistyped http:// URL fails before any request', () => {
+  for (const url of ['http://127.0.0.1:4010', 'http://localhost:8080', 'http://[::1]:9', 'https://oauth2.example'])
+    expect(insecureOauthUrl(url, 'PRELIVE_OAUTH_BASE_URL'), url).toBeUndefined();
+  expect(insecureOauthUrl('http://prelive-oauth2.quran.foundation', 'PRELIVE_OAUTH_BASE_URL')).toMatch(
+    /^PRELIVE_OAUTH_BASE_URL is http:\/\/prelive-oauth2\.quran\.foundation: plain http .* in clear/,
+  );
+  const client = { oauthBaseUrl: 'http://oauth2.example', clientId, clientSecret, timeoutMs: 1000 };
+  expect(() => oauthClient(client, 'PRELIVE_OAUTH_BASE_URL')).toThrow(/send the client secret in clear/);
 });
