@@ -93,58 +93,47 @@ const spec: CommandSpec = {
 };
 const USAGE = `Usage: ${spec.usage} (--help for the options)`;
 
-type Parsed<T> = { value?: T; problems: string[] };
-
 /** The command line (and QR_LOGIN_PORT): a wrong argument is a UsageError (one line); bad values are listed. */
-function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Parsed<Command> {
+function parseCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { environment: Env; value?: Command; problems: string[] } {
   const { values, positionals } = readCommandLine(spec, argv);
   if (!positionals.length) throw new UsageError(`which environment? prelive or production; usage: ${spec.usage}`);
-  const portFrom = argv.some((a) => a.startsWith('--port'))
-    ? '--port'
-    : env.QR_LOGIN_PORT
-      ? 'QR_LOGIN_PORT'
-      : 'default';
+  const environment = positionals[0] as Env;
+  const portGiven = argv.some((a) => a.startsWith('--port'));
   const result = Command.safeParse({
-    environment: positionals[0],
-    port: argv.some((a) => a.startsWith('--port')) ? values.port : (env.QR_LOGIN_PORT ?? values.port),
+    environment,
+    port: portGiven ? values.port : (env.QR_LOGIN_PORT ?? values.port),
     timeoutMs: values.timeout,
     scope: values.scope,
     showRefreshToken: values['show-refresh-token'] === true,
     openBrowser: values['no-browser'] !== true,
   });
-  const names: Record<string, string> = { environment: 'the environment', port: portFrom, timeoutMs: '--timeout' };
-  const named = (key: string) => names[key] ?? `--${key}`;
-  const problems = result.success ? [] : result.error.issues.map((i) => `${named(String(i.path[0]))} ${i.message}`);
-  return { value: problems.length ? undefined : result.data, problems };
+  const portFrom = portGiven ? '--port' : env.QR_LOGIN_PORT ? 'QR_LOGIN_PORT' : 'default';
+  const names: Record<string, string> = { port: portFrom, timeoutMs: '--timeout' };
+  const problems = result.success
+    ? []
+    : result.error.issues.map((i) => `${names[String(i.path[0])] ?? `--${String(i.path[0])}`} ${i.message}`);
+  return { environment, value: result.data, problems };
 }
 
 type LoginSettings = { clientId: string; clientSecret: string; oauthBaseUrl: string; authDir: string };
 
-/** What login needs from the environment (fixtures/config/settings.ts), every problem listed, none thrown. */
-function readLoginSettings(name: Env, source: NodeJS.ProcessEnv): Parsed<LoginSettings> {
-  const { value, problems } = readClientSettings(name, source);
-  return value ? { value, problems } : { problems };
-}
-
-/** The command and the settings, or one message listing every problem of both. */
+/** The command and the settings (fixtures/config/settings.ts), or one message listing every problem of both. */
 function readInputs(argv: string[], source: NodeJS.ProcessEnv): { c: Command; s: LoginSettings } {
-  const command = parseCommand(argv, source);
   // Real environment variables win over the env file; self-tests turn it off (QR_DOTENV=off), as for the suite.
   const envFile = loadEnvFile(source);
-  const name = command.value?.environment ?? Command.shape.environment.safeParse(argv[0]).data;
-  const settings = name ? readLoginSettings(name, source) : { problems: [] };
+  const command = parseCommand(argv, source);
+  const name = command.environment;
+  const settings = readClientSettings(name, source);
   const insecure =
-    settings.value && insecureOauthUrl(settings.value.oauthBaseUrl, variableName(name!, 'OAUTH_BASE_URL'));
-  if (command.value && settings.value && !envFile && !insecure) return { c: command.value, s: settings.value };
-  const problems = [
-    ...(envFile ? [envFile] : []),
-    ...command.problems,
-    ...settings.problems,
-    ...(insecure ? [insecure] : []),
-  ].map((p) => `  - ${p}`);
+    settings.value && insecureOauthUrl(settings.value.oauthBaseUrl, variableName(name, 'OAUTH_BASE_URL'));
+  const problems = [envFile, ...command.problems, ...settings.problems, insecure].filter((p): p is string => !!p);
+  if (command.value && settings.value && !problems.length) return { c: command.value, s: settings.value };
   throw new LoginError(
-    `Cannot log in${name ? ` to ${name}` : ''}:\n${problems.join('\n')}\n` +
-      `Variables can also come from .env (see .env.example).\n${USAGE}`,
+    `Cannot log in to ${name}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+      `Variables can also come from .env or QR_ENV_FILE (see .env.example).\n${USAGE}`,
     2,
   );
 }
