@@ -29,7 +29,7 @@ import {
  */
 export type Fault<K extends Seam = Seam> = Deviation<K> & { clause: ClauseId; description: string };
 
-export function fault<K extends Seam>(
+function fault<K extends Seam>(
   clause: ClauseId,
   description: string,
   seam: K,
