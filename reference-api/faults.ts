@@ -22,6 +22,9 @@ import {
   type Service,
   type TextField,
 } from './behaviour';
+import type { FaultName, VariantName } from './catalog-names';
+
+export { type FaultName, faultNames, type VariantName, variantNames } from './catalog-names';
 
 /**
  * Faults: the faithful behaviour with ONE seam deviated. `clause` is the promise the fault breaks:
@@ -428,10 +431,7 @@ export const faults = {
     'createdAnswer',
     () => () => ({ status: 0, cut: 'drop' }),
   ),
-} satisfies Record<string, Fault>;
-
-export type FaultName = keyof typeof faults;
-export const faultNames = Object.keys(faults) as FaultName[];
+} satisfies Record<FaultName, Fault>;
 
 /**
  * Faithful variants: servers that honour the documentation but differ from the reference where it
@@ -558,7 +558,4 @@ export const variants = {
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
   ),
-} satisfies Record<string, Variant>;
-
-export type VariantName = keyof typeof variants;
-export const variantNames = Object.keys(variants) as VariantName[];
+} satisfies Record<VariantName, Variant>;

@@ -14,7 +14,8 @@ import { type EnvironmentName, readSettings, type SuiteEnvironment } from '../fi
 import type { AnnotationType } from '../fixtures/contract/annotations';
 import { annotationsOf } from '../fixtures/contract/annotations';
 import type { ClauseId } from '../fixtures/contract/clauses';
-import { LEDGER_FILE, Ledger, LedgerEntry } from '../fixtures/harness/ledger';
+import { LEDGER_FILE, LedgerEntry } from '../fixtures/contract/ledger-format';
+import { Ledger } from '../fixtures/harness/ledger';
 import { startForwarder } from '../fixtures/harness/proxy/forwarder';
 import type { EnvironmentVerdict } from '../fixtures/reporting/verdict';
 import {

@@ -6,8 +6,8 @@
  * run does, the credential proxy alone for what it lets through to a lenient server.
  */
 import { NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/contract/data';
+import { readLedger } from '../fixtures/contract/ledger-format';
 import { negativeCases } from '../fixtures/contract/request-space';
-import { readLedger } from '../fixtures/harness/ledger';
 import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
 import { API_BASE_PATH } from '../reference-api/server';
 import { test as base, expect, type Forwarder, pointAt, type ServedApi, type SuiteRun } from './fixtures';

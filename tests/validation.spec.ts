@@ -1,7 +1,4 @@
-import { leftNoTrace, rejectedWith } from '../fixtures/contract/checks';
-import { tagOf as t } from '../fixtures/contract/clauses';
-import { negativeGroups, urlTried } from '../fixtures/contract/request-space';
-import { test } from '../fixtures/harness/test';
+import { leftNoTrace, negativeGroups, rejectedWith, tagOf as t, test, urlTried } from '../fixtures/suite';
 
 // Every class of invalid value of every field, and bodies that are not objects, generated from the
 // request schema, one test per field and clause; each refusal is followed by the proof that nothing
