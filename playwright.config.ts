@@ -97,7 +97,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   ],
   use: {
     // Off unless asked for: a failed test already carries every exchange (redacted) and a step per request, and
-    // tracing cost a sixth of a full run. Safe to keep: no secret reaches Playwright (fixtures/harness/proxy/forwarder.ts);
+    // tracing costs a good part of a run (docs/self-check.md). Safe to keep: no secret reaches Playwright (fixtures/harness/proxy/forwarder.ts);
     // the self-check scans a kept trace.
     trace: suite.QR_TRACE,
   },

@@ -286,7 +286,7 @@ type WorkerFixtures = {
   /**
    * Makes a value once per worker and key: a child run that several tests read. Those tests stay
    * in one worker (a `describe` in mode `default`). Worker fixtures are declared here only, so that
-   * every self-test file shares one worker pool: a worker process costs about 1.5 s of CPU.
+   * every self-test file shares one worker pool: a worker process is costly to start (docs/self-check.md).
    */
   once: <T>(key: string, make: () => Promise<T>) => Promise<T>;
   /** `runSuite` for `once`: the run goes to the worker's folder, under `name`. */
