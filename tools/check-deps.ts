@@ -25,45 +25,44 @@ import { parseSync } from 'oxc-parser';
 
 const ROOT = path.resolve(__dirname, '..');
 const SKIPPED = new Set(['node_modules', '.git', '.auth']);
+/** Output folders (reports, results) hold no source: skipped like git ignores them. */
+const OUTPUT = /(^|\/)(test-results|playwright-report|selfcheck-results|blob-report)$/;
 
 type Rules = { dir: string; file: string; sections: Map<string, string[]> };
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(root: string, dir = root): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) return SKIPPED.has(e.name) || isOutput(full) ? [] : sourceFiles(full);
+    if (e.isDirectory())
+      return SKIPPED.has(e.name) || OUTPUT.test(path.relative(root, full)) ? [] : sourceFiles(root, full);
     return e.name.endsWith('.ts') ? [full] : [];
   });
 }
 
-/** Output folders (reports, results) hold no source: skipped like git ignores them. */
-function isOutput(dir: string) {
-  const rel = path.relative(ROOT, dir);
-  return /(^|\/)(test-results|playwright-report|selfcheck-results|bench-results|blob-report)$/.test(rel);
-}
-
-const rulesCache = new Map<string, Rules | undefined>();
-function rulesFor(dir: string): Rules | undefined {
-  if (rulesCache.has(dir)) return rulesCache.get(dir);
-  const file = path.join(dir, 'DEPS.list');
-  let rules: Rules | undefined;
-  if (fs.existsSync(file)) {
-    const sections = new Map<string, string[]>();
-    let section: string[] | undefined;
-    for (const [i, raw] of fs.readFileSync(file, 'utf8').split('\n').entries()) {
-      const line = raw.trim();
-      if (!line || line.startsWith('#')) continue;
-      const header = line.match(/^\[(.+)\]$/);
-      if (header) {
-        section = sections.get(header[1]) ?? [];
-        sections.set(header[1], section);
-      } else if (!section) throw new Error(`${path.relative(ROOT, file)}:${i + 1}: an entry before any [section]`);
-      else section.push(line === '***' ? line : path.resolve(dir, line) + (line.endsWith('/') ? '/' : ''));
+/** A DEPS.list's sections, each entry an absolute path (a trailing `/` or `/**` kept), or `***`. */
+function readRules(root: string, file: string): Rules {
+  const dir = path.dirname(file);
+  const sections = new Map<string, string[]>();
+  let section: string[] | undefined;
+  for (const [i, raw] of fs.readFileSync(file, 'utf8').split('\n').entries()) {
+    const line = raw.trim();
+    const where = `${path.relative(root, file)}:${i + 1}`;
+    if (!line || line.startsWith('#')) continue;
+    const header = line.match(/^\[(.+)\]$/);
+    if (header) {
+      if (header[1] !== '*' && !fs.existsSync(path.join(dir, header[1])))
+        throw new Error(`${where}: [${header[1]}] names no module`);
+      section = sections.get(header[1]) ?? [];
+      sections.set(header[1], section);
+    } else if (!section) throw new Error(`${where}: an entry before any [section]`);
+    else if (line === '***') section.push(line);
+    else {
+      const target = path.resolve(dir, line.replace(/\/\*\*$/, ''));
+      if (!fs.existsSync(target)) throw new Error(`${where}: ${line} names nothing`);
+      section.push(line.endsWith('/**') ? `${target}/**` : line.endsWith('/') ? `${target}/` : target);
     }
-    rules = { dir, file, sections };
-  } else if (dir !== ROOT) rules = rulesFor(path.dirname(dir));
-  rulesCache.set(dir, rules);
-  return rules;
+  }
+  return { dir, file, sections };
 }
 
 function allowed(from: string, to: string, rules: Rules): boolean {
@@ -81,7 +80,7 @@ function allowed(from: string, to: string, rules: Rules): boolean {
 /** Every module specifier written as a string in the source, with its offset. */
 function specifiers(file: string, source: string): { value: string; start: number }[] {
   const parsed = parseSync(file, source);
-  if (parsed.errors.length) throw new Error(`${path.relative(ROOT, file)}: ${parsed.errors[0].message}`);
+  if (parsed.errors.length) throw new Error(`${file}: ${parsed.errors[0].message}`);
   const found: { value: string; start: number }[] = [];
   const literal = (n: unknown) => {
     const node = n as { type?: string; value?: unknown; start: number } | null;
@@ -125,6 +124,16 @@ function resolve(from: string, specifier: string): string | undefined {
 }
 
 export function checkDeps(root = ROOT) {
+  const cache = new Map<string, Rules | undefined>();
+  /** The DEPS.list of a folder or the nearest one above it, up to the root. */
+  const rulesFor = (dir: string): Rules | undefined => {
+    if (!cache.has(dir)) {
+      const file = path.join(dir, 'DEPS.list');
+      const parent = dir === root || !dir.startsWith(root) ? undefined : path.dirname(dir);
+      cache.set(dir, fs.existsSync(file) ? readRules(root, file) : parent ? rulesFor(parent) : undefined);
+    }
+    return cache.get(dir);
+  };
   const files = sourceFiles(root);
   const problems: string[] = [];
   let edges = 0;
@@ -149,12 +158,12 @@ export function checkDeps(root = ROOT) {
         );
     }
   }
-  return { modules: files.length, edges, problems };
+  return { modules: files.length, edges, problems: [...new Set(problems)] };
 }
 
 if (require.main === module) {
   const { modules, edges, problems } = checkDeps();
-  for (const p of new Set(problems)) console.error(`✘ ${p}`);
+  for (const p of problems) console.error(`✘ ${p}`);
   console.log(
     `deps: ${modules} modules read, ${edges} imports between them checked against DEPS.list, ${problems.length} forbidden`,
   );
