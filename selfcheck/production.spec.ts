@@ -19,7 +19,7 @@ const production = (api: ServedApi, writes: boolean) => ({
 });
 
 type Production = { run: SuiteRun; api: ServedApi };
-const test = base.extend<{ readOnly: Production; withWrites: Production }>({
+const test = base.extend<{ readOnly: Production; withWrites: Production; smoke: Production }>({
   readOnly: async ({ once, shareRun, shareReferenceApi }, use) =>
     use(
       await once('read-only', async () => {
@@ -34,7 +34,19 @@ const test = base.extend<{ readOnly: Production; withWrites: Production }>({
         return { run: await shareRun('with-writes', ['--project=production'], production(api, true)), api };
       }),
     ),
+  smoke: async ({ once, shareRun, shareReferenceApi }, use) =>
+    use(
+      await once('smoke', async () => {
+        const api = await shareReferenceApi();
+        const args = ['--project=production', '--grep', '@smoke'];
+        return { run: await shareRun('smoke', args, production(api, true)), api };
+      }),
+    ),
 });
+
+/** What a run that may write to production says before its first test. */
+const announced =
+  /^production: PRODUCTION_ALLOW_WRITES=true for this run: it may create up to (\d+) group\(s\), all private/m;
 
 test.describe('without PRODUCTION_ALLOW_WRITES', () => {
   test.describe.configure({ mode: 'default' });
@@ -70,6 +82,11 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
       expect(a.description).toMatch(/^(public|url): [^:]+: not sent \(write guard\): a create with /);
     expect(passed.filter((t) => t.includes('refused with 401'))).toHaveLength(4);
     expect(run.testsWith('unexpected')).toEqual([]);
+  });
+
+  test('it announces no writes', async ({ readOnly: { run } }) => {
+    expect(run.stdout).not.toMatch(announced);
+    expect(run.stdout).not.toContain('Groups created');
   });
 
   test('its GO names the clauses it could not verify', async ({ readOnly: { run } }) => {
@@ -110,6 +127,30 @@ test.describe('with PRODUCTION_ALLOW_WRITES', () => {
       expect(e.test).toBeTruthy();
       expect(Number.isNaN(Date.parse(e.time))).toBe(false);
     }
+  });
+});
+
+test.describe('the go-live check, opted in on its command line', () => {
+  test.describe.configure({ mode: 'default' });
+
+  test('a smoke run makes exactly one private group, announced before its first test', async ({
+    smoke: { run, api },
+  }) => {
+    expect(run.code, run.tail()).toBe(0);
+    expect(api.groups().map((g) => g.isPublic)).toEqual([false]);
+    expect(run.ledger.map((e) => [e.environment, e.visibility])).toEqual([['production', 'private']]);
+    const notice = announced.exec(run.stdout);
+    expect(notice, run.tail()).not.toBeNull();
+    expect(Number(notice![1])).toBeGreaterThanOrEqual(1);
+    expect(notice!.index).toBeLessThan(run.stdout.indexOf('Running '));
+    expect(run.stdout).toContain('nothing can delete; each is listed in ');
+  });
+
+  test('its summary says how many groups it made and where the ledger is', async ({ smoke: { run } }) => {
+    expect(run.summary).toMatch(/^1 group\(s\) \(production: 1 private\); .*Full list: `[^`]*created-groups\.json`/m);
+    expect(run.stdout).toMatch(
+      /^Groups created \(nothing can delete them\): production: 1 private; listed in \S*created-groups\.json$/m,
+    );
   });
 });
 
