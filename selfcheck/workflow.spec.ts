@@ -293,6 +293,11 @@ test.describe('the token step', () => {
     PRELIVE_CLIENT_SECRET: CLIENT_SECRET,
     PRELIVE_OAUTH_BASE_URL: api.origin,
     PRELIVE_REFRESH_TOKEN: refreshToken,
+    // What the workflow passes for secrets that are not set.
+    PRELIVE_ACCESS_TOKEN: '',
+    PRELIVE_USER_ID: '',
+    PRODUCTION_OAUTH_BASE_URL: '',
+    QR_WORKERS: '',
   });
 
   test('twice in a row: each run exchanges the stored token and stores the next one through stdin, masked first', async () => {

@@ -32,13 +32,12 @@ const Args = z.object({
 export type RotationIo = {
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
-  /** Runs `gh` with these arguments and this stdin; only its exit code and stderr are kept. */
-  gh?: (args: string[], input?: string) => { status: number | null; stderr: string };
 };
 
 class RotationError extends Error {}
 
-const realGh = (env: NodeJS.ProcessEnv) => (args: string[], input?: string) => {
+/** Runs `gh` (found on PATH) with these arguments and this stdin; only its exit code and stderr are kept. */
+const runGh = (env: NodeJS.ProcessEnv) => (args: string[], input?: string) => {
   const r = spawnSync('gh', args, { env, input: input ?? '', encoding: 'utf8', timeout: 60_000 });
   return { status: r.error ? null : r.status, stderr: r.error ? r.error.message : (r.stderr ?? '') };
 };
@@ -68,8 +67,10 @@ async function rotate(argv: string[], io: RotationIo): Promise<void> {
   });
   if (!parsed.success) throw new RotationError(`rotate-refresh-token: ${parsed.error.issues[0].message}`);
   const { environment, repo, githubEnvironment } = parsed.data;
+  // A workflow passes a secret that is not set as an empty variable: read it as unset.
+  const env = Object.fromEntries(Object.entries(io.env).filter(([, v]) => v !== ''));
   const name = (key: 'ACCESS_TOKEN' | 'REFRESH_TOKEN') => variableName(environment, key);
-  const given = (key: 'ACCESS_TOKEN' | 'REFRESH_TOKEN') => io.env[name(key)] || undefined;
+  const given = (key: 'ACCESS_TOKEN' | 'REFRESH_TOKEN') => env[name(key)];
   const where = githubEnvironment ? `the GitHub environment ${githubEnvironment}` : repo;
 
   const accessToken = given('ACCESS_TOKEN');
@@ -83,12 +84,12 @@ async function rotate(argv: string[], io: RotationIo): Promise<void> {
     throw new RotationError(
       `${environment} has no user session: set the secret ${name('REFRESH_TOKEN')} in ${where} (npm run login -- ${environment} --show-refresh-token, see docs/ci-tokens.md).`,
     );
-  const client = readClientSettings(environment, io.env);
+  const client = readClientSettings(environment, env);
   if (!client.value) throw new RotationError(`${environment} is not configured: ${client.problems.join('; ')}`);
 
-  const gh = io.gh ?? realGh(io.env);
+  const gh = runGh(io.env);
   const target = ['--repo', repo, ...(githubEnvironment ? ['--env', githubEnvironment] : [])];
-  if (!io.env.GH_TOKEN)
+  if (!env.GH_TOKEN)
     throw new RotationError(
       `GH_TOKEN is empty: the rotated ${name('REFRESH_TOKEN')} could not be written back, so nothing was exchanged. Give the step a token allowed to write secrets (SECRETS_WRITE_TOKEN in ${where}, docs/ci-tokens.md).`,
     );
