@@ -92,6 +92,11 @@ test("the caller a team copies is this repository's own but for the pin, and sta
   expect(body('contract')).toBe(body('caller'));
   expect(text('contract')).toContain('uses: ./.github/workflows/contract-suite.yml');
   expect(text('caller')).toMatch(/uses: [\w-]+\/[\w.-]+\/\.github\/workflows\/contract-suite\.yml@[0-9a-f]{40} # /);
+  // The pinned commit has the reusable workflow (checked where the clone has that commit).
+  const pinned = /contract-suite\.yml@([0-9a-f]{40})/.exec(text('caller'))![1];
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, stdio: 'ignore' }).status;
+  if (git('cat-file', '-e', `${pinned}^{commit}`) === 0)
+    expect(git('cat-file', '-e', `${pinned}:${files.suite}`)).toBe(0);
   for (const f of Object.keys(files) as (keyof typeof files)[])
     expect(text(f).split('\n').length, files[f]).toBeLessThan(150);
   const jobs = workflow('caller').jobs;
