@@ -22,7 +22,14 @@ import {
   storeRefreshToken,
 } from '../fixtures/config/oauth';
 import { outboundFetch, viaProxy } from '../fixtures/config/outbound';
-import { documentedHosts, loadEnvFile, readClientSettings, variableName } from '../fixtures/config/settings';
+import {
+  declaredVariables,
+  documentedHosts,
+  hostSettings,
+  loadDotenv,
+  readClientSettings,
+  variableName,
+} from '../fixtures/config/settings';
 import { type CommandSpec, exitOnUsageError, readCommandLine, UsageError } from '../fixtures/contract/cli';
 import { jsonOrUndefined } from '../fixtures/contract/json';
 
@@ -123,7 +130,13 @@ type LoginSettings = { clientId: string; clientSecret: string; oauthBaseUrl: str
 /** The command and the settings (fixtures/config/settings.ts), or one message listing every problem of both. */
 function readInputs(argv: string[], source: NodeJS.ProcessEnv): { c: Command; s: LoginSettings } {
   // Real environment variables win over the env file; self-tests turn it off (QR_DOTENV=off), as for the suite.
-  const envFile = loadEnvFile(source);
+  let envFile: string | undefined;
+  try {
+    loadDotenv(source);
+  } catch (e) {
+    // QR_ENV_FILE names no file (a SettingsError), or .env opts in to production writes.
+    envFile = (e as Error & { problems?: string[] }).problems?.join('; ') ?? (e as Error).message;
+  }
   const command = parseCommand(argv, source);
   const name = command.environment;
   const settings = readClientSettings(name, source);
@@ -245,7 +258,7 @@ function browserCommand(url: string, env: NodeJS.ProcessEnv): Opener | undefined
 }
 
 function openBrowser(url: string, c: Command): void {
-  const browser = c.openBrowser ? browserCommand(url, process.env) : undefined;
+  const browser = c.openBrowser ? browserCommand(url, hostSettings()) : undefined;
   const manual = () =>
     say(
       `No browser here: open this URL in a browser on this machine (over SSH, forward the port first: ` +
@@ -445,7 +458,8 @@ function nextSteps(c: Command, file: string, answer: TokenAnswer): void {
   }
   say();
   say('Next:');
-  const envFile = process.env.QR_ENV_FILE ? `QR_ENV_FILE=${process.env.QR_ENV_FILE} ` : '';
+  const named = declaredVariables().QR_ENV_FILE;
+  const envFile = named ? `QR_ENV_FILE=${named} ` : '';
   say(`  ${envFile}npx playwright test --project=${c.environment}`);
   say(`  uses the stored token when ${upper}_REFRESH_TOKEN is not set,`);
   say(`  with ${upper}_CLIENT_ID and ${upper}_CLIENT_SECRET (environment, or ${envFile ? 'that env file' : '.env'}).`);
@@ -462,7 +476,7 @@ function nextSteps(c: Command, file: string, answer: TokenAnswer): void {
 // ---- main ---------------------------------------------------------------------------------------
 
 async function login(argv: string[]): Promise<void> {
-  const { c, s } = readInputs(argv, process.env);
+  const { c, s } = readInputs(argv, declaredVariables());
   const lib = oauth();
   const o = oauthClient({ ...s, timeoutMs: EXCHANGE_TIMEOUT_MS }, variableName(c.environment, 'OAUTH_BASE_URL'));
   const redirectUri = `http://127.0.0.1:${c.port}/callback`;
