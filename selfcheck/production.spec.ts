@@ -5,11 +5,14 @@
  * API answered it. Production is a reference API served in-process: full child runs for what a
  * run does, the credential proxy alone for what it lets through to a lenient server.
  */
+
+import type { IncomingMessage } from 'node:http';
 import { NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/contract/data';
 import { readLedger } from '../fixtures/contract/ledger-format';
 import { negativeCases } from '../fixtures/contract/request-space';
 import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
-import { API_BASE_PATH } from '../reference-api/server';
+import { variantNames } from '../reference-api/faults';
+import { API_BASE_PATH, type InstanceName, instanceBasePath } from '../reference-api/server';
 import { test as base, expect, type Forwarder, pointAt, type ServedApi, type SuiteRun } from './fixtures';
 
 const grant = { sub: 'user-production-qa', clientId: 'prod-client', scope: 'room.create room.read' };
@@ -19,12 +22,16 @@ const production = (api: ServedApi, writes: boolean) => ({
 });
 
 type Production = { run: SuiteRun; api: ServedApi };
-const test = base.extend<{ readOnly: Production; withWrites: Production }>({
+/** A request as the API received it. */
+type Received = { method: string; path: string; headers: Record<string, string>; body: Buffer };
+const test = base.extend<{ readOnly: Production & { received: Received[] }; withWrites: Production }>({
   readOnly: async ({ once, shareRun, shareReferenceApi }, use) =>
     use(
       await once('read-only', async () => {
         const api = await shareReferenceApi();
-        return { run: await shareRun('read-only', ['--project=production'], production(api, false)), api };
+        const received = recorded(api);
+        const run = await shareRun('read-only', ['--project=production'], production(api, false));
+        return { run, api, received };
       }),
     ),
   withWrites: async ({ once, shareRun, shareReferenceApi }, use) =>
@@ -43,6 +50,30 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
     expect(run.code, run.tail()).toBe(0);
     expect(api.stats.groupsCreated).toBe(0);
     expect(run.ledger).toEqual([]);
+  });
+
+  test('every create it let through, every faithful variant of the reference API refuses: 0 groups on each', async ({
+    readOnly: { run, api, received },
+  }) => {
+    expect(run.code, run.tail()).toBe(0);
+    const creates = received.filter((r) => r.method === 'POST' && r.path.endsWith('/v1/rooms/groups'));
+    expect(creates.length).toBeGreaterThanOrEqual(20);
+    const servers: InstanceName[] = ['faithful', ...variantNames];
+    const statuses = await Promise.all(
+      servers.flatMap((name) =>
+        creates.map(async (c) => {
+          const { method, headers, body } = c;
+          const answer = await fetch(`${api.origin}${instanceBasePath(name)}/v1/rooms/groups`, {
+            method,
+            headers,
+            body,
+          });
+          return answer.status;
+        }),
+      ),
+    );
+    expect(statuses.filter((s) => s < 400)).toEqual([]);
+    expect(servers.filter((name) => api.instance(name).stats.groupsCreated !== 0)).toEqual([]);
   });
 
   test('every test that could make a group is skipped, saying why', async ({ readOnly: { run } }) => {
@@ -168,3 +199,21 @@ test('with the opt-in, a group asked private that the server makes public is lis
     ['created', 'public', true, false],
   ]);
 });
+
+/** Every request `api` receives from now on, as it received it (the credential proxy's headers included). */
+function recorded(api: ServedApi): Received[] {
+  const received: Received[] = [];
+  api.server.prependListener('request', (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const headers = Object.fromEntries(
+        ['content-type', 'x-auth-token', 'x-client-id'].flatMap((h) =>
+          req.headers[h] ? [[h, String(req.headers[h])]] : [],
+        ),
+      );
+      received.push({ method: req.method ?? '', path: req.url ?? '', headers, body: Buffer.concat(chunks) });
+    });
+  });
+  return received;
+}
