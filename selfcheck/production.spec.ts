@@ -1,7 +1,8 @@
 /**
  * What a run leaves in production, where nothing can be deleted: without PRODUCTION_ALLOW_WRITES
- * no group, and on a server lenient enough to accept the 400 checks' bodies, only private test
- * groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
+ * no group, on the reference API and on every faithful variant of it (what the run let through is
+ * sent to each again), and on a server lenient enough to accept the 400 checks' bodies, only private
+ * test groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
  * API answered it. Production is a reference API served in-process: full child runs for what a
  * run does, the credential proxy alone for what it lets through to a lenient server.
  */
