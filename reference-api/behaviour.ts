@@ -32,7 +32,7 @@ export type Sent = { input: Input; body: Body };
 type Problem = { field: string; problem: 'type' | 'required' | 'too-long' | 'too-short' | 'unknown' };
 export type Checked = Sent | { problem: Problem };
 type Parsed = { body: unknown } | { malformed: true };
-type Typed = { value: string | boolean | undefined } | { problem: Problem };
+export type Typed = { value: string | boolean | undefined } | { problem: Problem };
 
 /** What the server owns: nothing in the create body sets these in the faithful behaviour. */
 export type ServerOwned = {

@@ -67,6 +67,9 @@ export const faultNames = [
   'content-type-text',
   'create-hangs',
   'create-drops-connection',
+  'optional-null-500',
+  'optional-null-as-text',
+  'optional-null-public-true',
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -86,5 +89,7 @@ export const variantNames = [
   'omitted-flags-true',
   'limits-utf16',
   'nfc-normalised',
+  'nestjs-defaults',
+  'optional-null-absent-public-by-default',
 ] as const;
 export type VariantName = (typeof variantNames)[number];
