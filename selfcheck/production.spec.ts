@@ -141,6 +141,8 @@ test.describe('with PRODUCTION_ALLOW_WRITES', () => {
     expect(run.code, run.tail()).toBe(0);
     const made = api.groups();
     expect(made).toHaveLength(2);
+    // Announced before the first test, and the figure is the full run's.
+    expect(announced.exec(run.stdout)?.[1]).toBe('2');
     for (const g of made)
       expect([g.isPublic, g.url.startsWith(URL_PREFIX), g.name.startsWith(NAME_PREFIX)]).toEqual([false, true, true]);
   });
