@@ -316,13 +316,14 @@ export const faults = {
         return taken;
       }),
   ),
+  // The gap is wide enough that three creates sent at once still overlap on a loaded machine.
   'duplicate-race': fault(
     'duplicate-url-concurrent',
-    'the url check and the insert are 30 ms apart: concurrent creates for one url all succeed',
+    'the url check and the insert are 250 ms apart: concurrent creates for one url all succeed',
     'checkDuplicate',
     (faithful) => async (input, store) => {
       const taken = await faithful(input, store);
-      await sleep(30);
+      await sleep(250);
       return taken;
     },
   ),

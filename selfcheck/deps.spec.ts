@@ -41,10 +41,11 @@ test('every kind of import is an edge, and only listed edges pass', () => {
     'extra/one.ts': 'export const one = 1;\n',
     'extra/two.ts': 'export const two = 2;\n',
     'loose/x.ts': "import { ok } from '../lib/ok';\n",
+    'lib/script.mjs': "import { a } from '../secret/a.js';\n",
   });
   const { modules, edges, problems } = checkDeps(root);
-  expect(modules).toBe(12);
-  expect(edges).toBe(12);
+  expect(modules).toBe(13);
+  expect(edges).toBe(13);
   const forbidden = (line: number, target: string) =>
     `app/main.ts:${line}: may not import ${target} (not allowed by app/DEPS.list)`;
   expect(problems).toEqual([
@@ -56,6 +57,7 @@ test('every kind of import is an edge, and only listed edges pass', () => {
     forbidden(7, 'secret/f.ts'),
     forbidden(9, 'extra/two.ts'),
     'app/sibling.ts:2: may not import extra/one.ts (not allowed by app/DEPS.list)',
+    'lib/script.mjs:1: may not import secret/a.ts (not allowed by lib/DEPS.list)',
     'loose/x.ts:1: no DEPS.list governs loose/ (add one saying what it may import)',
   ]);
 });

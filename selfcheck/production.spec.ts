@@ -1,7 +1,8 @@
 /**
  * What a run leaves in production, where nothing can be deleted: without PRODUCTION_ALLOW_WRITES
- * no group, and on a server lenient enough to accept the 400 checks' bodies, only private test
- * groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
+ * no group, on the reference API and on every faithful variant of it (what the run let through is
+ * sent to each again), and on a server lenient enough to accept the 400 checks' bodies, only private
+ * test groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
  * API answered it. Production is a reference API served in-process: full child runs for what a
  * run does, the credential proxy alone for what it lets through to a lenient server.
  */
@@ -140,6 +141,8 @@ test.describe('with PRODUCTION_ALLOW_WRITES', () => {
     expect(run.code, run.tail()).toBe(0);
     const made = api.groups();
     expect(made).toHaveLength(2);
+    // Announced before the first test, and the figure is the full run's.
+    expect(announced.exec(run.stdout)?.[1]).toBe('2');
     for (const g of made)
       expect([g.isPublic, g.url.startsWith(URL_PREFIX), g.name.startsWith(NAME_PREFIX)]).toEqual([false, true, true]);
   });

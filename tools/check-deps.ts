@@ -13,9 +13,9 @@
  * the nearest one above it; a module may always import from its own folder. What is not listed is
  * forbidden, and a module no list governs is an error.
  *
- * Edges are read with a TypeScript parser (oxc-parser): static `import` (types included),
- * `export ... from`, `import x = require()`, `require('...')`, `import('...')` and
- * `typeof import('...')`. Only the project's own modules are checked (relative specifiers); npm
+ * Edges are read from every .ts/.js module (.mts, .cts, .mjs, .cjs too) with a TypeScript parser
+ * (oxc-parser): static `import` (types included), `export ... from`, `import x = require()`,
+ * `require('...')`, `import('...')` and `typeof import('...')`. Only the project's own modules are checked (relative specifiers); npm
  * packages and node built-ins are not. A specifier computed at run time is no edge (how the fault
  * matrix plugs its multiplier into the harness).
  */
@@ -25,17 +25,19 @@ import { parseSync } from 'oxc-parser';
 
 const ROOT = path.resolve(__dirname, '..');
 const SKIPPED = new Set(['node_modules', '.git', '.auth']);
+const SOURCE = /\.[cm]?[jt]s$/;
 /** Output folders (reports, results) hold no source: skipped like git ignores them. */
 const OUTPUT = /(^|\/)(test-results|playwright-report|selfcheck-results|blob-report)$/;
 
 type Rules = { dir: string; file: string; sections: Map<string, string[]> };
 
 function sourceFiles(root: string, dir = root): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+  const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  return entries.flatMap((e) => {
     const full = path.join(dir, e.name);
     if (e.isDirectory())
       return SKIPPED.has(e.name) || OUTPUT.test(path.relative(root, full)) ? [] : sourceFiles(root, full);
-    return e.name.endsWith('.ts') ? [full] : [];
+    return SOURCE.test(e.name) ? [full] : [];
   });
 }
 
@@ -120,7 +122,11 @@ function specifiers(file: string, source: string): { value: string; start: numbe
 
 function resolve(from: string, specifier: string): string | undefined {
   const base = path.resolve(path.dirname(from), specifier);
-  return [base, `${base}.ts`, path.join(base, 'index.ts')].find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+  const candidates = [base, ...['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].map((x) => base + x)];
+  // `./x.js` names ./x.ts in TypeScript's node resolution.
+  if (/\.[cm]?js$/.test(base)) candidates.push(base.replace(/js$/, 'ts'));
+  candidates.push(path.join(base, 'index.ts'), path.join(base, 'index.js'));
+  return candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
 }
 
 export function checkDeps(root = ROOT) {

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { insecureOauthUrl, oauth, oauthClient, oauthErrorOf } from '../fixtures/config/oauth';
 import { viaProxy } from '../fixtures/config/outbound';
-import { readClientSettings, variableName } from '../fixtures/config/settings';
+import { inheritedEnvironment, readClientSettings, variableName } from '../fixtures/config/settings';
 import { type CommandSpec, parseCommandLine, UsageError } from '../fixtures/contract/cli';
 
 const EXCHANGE_TIMEOUT_MS = 15_000;
@@ -183,7 +183,7 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 300)
 
 if (require.main === module) {
   rotateRefreshToken(process.argv.slice(2), {
-    env: process.env,
+    env: inheritedEnvironment(),
     out: (line) => process.stdout.write(`${line}\n`),
   }).then(
     (code) => process.exit(code),
