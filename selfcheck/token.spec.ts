@@ -161,7 +161,8 @@ test('with openid, the id_token of each refresh is checked by oauth4webapi: its 
 });
 
 test('plain http to the OAuth2 server only on loopback: a mistyped http:// URL fails before any request', () => {
-  for (const url of ['http://127.0.0.1:4010', 'http://localhost:8080', 'http://[::1]:9', 'https://oauth2.example'])
+  const local = ['http://127.0.0.1:4010', 'http://localhost:8080', 'http://[::1]:9', 'http://api.qr-egress.test:80'];
+  for (const url of [...local, 'https://oauth2.example'])
     expect(insecureOauthUrl(url, 'PRELIVE_OAUTH_BASE_URL'), url).toBeUndefined();
   expect(insecureOauthUrl('http://prelive-oauth2.quran.foundation', 'PRELIVE_OAUTH_BASE_URL')).toMatch(
     /^PRELIVE_OAUTH_BASE_URL is http:\/\/prelive-oauth2\.quran\.foundation: plain http .* in clear/,
