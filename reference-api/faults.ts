@@ -428,6 +428,17 @@ export const faults = {
     'createdAnswer',
     () => () => ({ status: 0, cut: 'drop' }),
   ),
+  // Sharper probes (races in a realistic window)
+  'duplicate-race-2ms': fault(
+    'duplicate-url-concurrent',
+    'the url check (SELECT) and the insert are about 2 ms apart: creates for one url landing within it all succeed',
+    'checkDuplicate',
+    (faithful) => async (input, store) => {
+      const taken = await faithful(input, store);
+      await sleep(2);
+      return taken;
+    },
+  ),
 } satisfies Record<string, Fault>;
 
 export type FaultName = keyof typeof faults;
@@ -557,6 +568,10 @@ export const variants = {
       const room = faithful(sent, owner);
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
+  ),
+  'network-jitter': variant(
+    "each request read 0-20 ms (random) after its first bytes arrive, as jitter on the network's path would",
+    deviation('firstBytesDelayMs', () => () => Math.random() * 20),
   ),
 } satisfies Record<string, Variant>;
 
