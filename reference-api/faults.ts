@@ -439,6 +439,17 @@ export const faults = {
       return taken;
     },
   ),
+  // Sharper probes (the texts people type)
+  'nfkc-normalised': made(
+    'create-text-intact',
+    'name and description are stored in NFKC: the honorific ligatures become other letters',
+    (room) => texts(room, (text) => text.normalize('NFKC')),
+  ),
+  'format-marks-dropped': made(
+    'create-text-intact',
+    'format characters (direction marks, the zero-width non-joiner and joiner) are removed from name and description',
+    (room) => texts(room, (text) => text.replace(/\p{Cf}/gu, '')),
+  ),
 } satisfies Record<string, Fault>;
 
 export type FaultName = keyof typeof faults;
