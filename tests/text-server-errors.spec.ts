@@ -14,6 +14,8 @@ for (const bundle of textBundles) {
     const body = bodyOf(bundle, data.runId, data.url());
     const created = await api.create(body);
     noServerError(bundle, created);
+    // A 400 answers for a case alone in its bundle; beside others, it may have been for them.
+    if (created.status === 400 && bundle.cases.length === 1) return;
     if (created.status === 400)
       return api.everyCase(bundle.cases, async (c) => {
         throw new CaseNotRun(`"${c.title}" not verified: refused together with "${togetherWith(bundle, c)}"`);
