@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { undici } from '../fixtures/config/outbound';
 import { type Member, runRound } from '../fixtures/harness/proxy/race';
 import { expect, test } from './fixtures';
@@ -62,4 +64,43 @@ test('creates released by their last byte land inside a 2 ms window that jitter 
   );
   // About two rounds in three are caught by chance (a window of 2-3 ms in 20 ms of jitter): all twelve, about 1 in 150.
   expect(caughtPlain, 'rounds sent the ordinary way in which more than one create won').toBeLessThan(ROUNDS);
+});
+
+test('a round a 429 left without a winner is sent again, whole, once; a 429 beside a success is not; twice, it gives up', async () => {
+  const script: number[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume().on('end', () => {
+      const status = req.method === 'POST' ? (script.shift() ?? 500) : 404;
+      res.writeHead(status, status === 429 ? { 'retry-after': '0' } : {}).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const target = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/rooms/groups`);
+  const round = async (statuses: number[]) => {
+    script.splice(0, script.length, ...statuses);
+    const members = [1, 2, 3].map(
+      (i): Member => ({
+        target,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(`{"name":"n${i}"}`),
+        timeoutMs: 5_000,
+        signal: new AbortController().signal,
+      }),
+    );
+    const { outcomes, report } = await runRound(members);
+    const seen = outcomes.map((o) => (o.kind === 'answered' ? String(o.status) : o.kind)).sort();
+    return { seen, resent: report.resent, left: script.length };
+  };
+  try {
+    expect(await round([429, 429, 429, 201, 400, 400])).toEqual({ seen: ['201', '400', '400'], resent: true, left: 0 });
+    expect(await round([201, 429, 429, 201])).toEqual({ seen: ['201', '429', '429'], resent: false, left: 1 });
+    expect(await round([429, 400, 429, 429, 429, 400])).toEqual({
+      seen: ['400', 'rate-limited', 'rate-limited'],
+      resent: true,
+      left: 0,
+    });
+  } finally {
+    server.close();
+  }
 });
