@@ -641,20 +641,13 @@ export const variants = {
     "each request read 0-20 ms (random) after its first bytes arrive, as jitter on the network's path would",
     deviation('firstBytesDelayMs', () => () => Math.random() * 20),
   ),
-  'grapheme-limits': variant(
-    'lengths counted in grapheme clusters (what a reader calls characters): "❤️" and a family emoji count once',
-    graphemeLength,
-  ),
   'controls-refused': variant(
     'a name or description with a control character or a lone surrogate is refused with 400',
     controlsRefused,
   ),
-  'nul-removed': variant(
-    'U+0000 removed and lone surrogates stored as U+FFFD, as a store that cannot hold them cleans them',
-    nulRemoved,
-  ),
   'most-tolerant': variant(
-    'every tolerance at once: grapheme lengths, U+0000 and lone surrogates cleaned, NFC, extra fields, unknown fields refused',
+    'every tolerance at once: lengths in grapheme clusters (a "❤️" counts once), U+0000 removed and lone surrogates ' +
+      'stored as U+FFFD, NFC, extra fields, unknown fields refused',
     graphemeLength,
     nulRemoved,
     deviation('toRoom', (faithful) => (sent, owner) => {
