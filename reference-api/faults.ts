@@ -6,6 +6,7 @@ import { decodeJwt } from '../fixtures/contract/jwt';
 import {
   after,
   type Behaviour,
+  type Body,
   type Checked,
   type Deviation,
   deviation,
@@ -21,7 +22,13 @@ import {
   type ServerOwned,
   type Service,
   type TextField,
+  type Typed,
 } from './behaviour';
+import type { FaultName, VariantName } from './catalog-names';
+
+export { type FaultName, faultNames, type VariantName, variantNames } from './catalog-names';
+
+import { JSON_TYPE } from './http';
 
 /**
  * Faults: the faithful behaviour with ONE seam deviated. `clause` is the promise the fault breaks:
@@ -29,7 +36,7 @@ import {
  */
 export type Fault<K extends Seam = Seam> = Deviation<K> & { clause: ClauseId; description: string };
 
-export function fault<K extends Seam>(
+function fault<K extends Seam>(
   clause: ClauseId,
   description: string,
   seam: K,
@@ -97,6 +104,19 @@ function firstOfLists(body: unknown): unknown {
   return isRecord(b) ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])) : b;
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The create body's optional fields: documented, not required. */
+const OPTIONAL: readonly string[] = FIELDS.filter((f) => f !== 'name' && f !== 'url');
+/** `null` in an optional field read by `asNull` (a field's value, or undefined: left out); other values as faithful. */
+const optionalNull = (asNull: (field: string) => Typed) =>
+  deviation(
+    'typed',
+    (faithful) => (field, value) =>
+      value === null && OPTIONAL.includes(field) ? asNull(field) : faithful(field, value),
+  );
+const leftOut = (): Typed => ({ value: undefined });
+/** The body without the fields the documentation does not list (ValidationPipe's `whitelist`). */
+const documentedOnly = (body: Body): Body =>
+  Object.fromEntries(Object.entries(body).filter(([key]) => (FIELDS as readonly string[]).includes(key)));
 
 /** How validator.js (class-validator's MaxLength) counts: UTF-16 units less surrogate pairs and VS15/VS16. */
 const validatorJsLength = (text: string) =>
@@ -458,6 +478,27 @@ export const faults = {
     'createdAnswer',
     () => () => ({ status: 0, cut: 'drop' }),
   ),
+  // null in optional fields: refused (the faithful behaviour) or taken as left out, nothing else
+  'optional-null-500': fault(
+    'optional-null',
+    'null in an optional field crashes the server (500)',
+    'typed',
+    optionalNull(() => {
+      throw new TypeError("Cannot read properties of null (reading 'length')");
+    }).deviate,
+  ),
+  'optional-null-as-text': fault(
+    'optional-null',
+    'description: null is stored as the text "null" (the flags are taken as left out)',
+    'typed',
+    optionalNull((field) => (field === 'description' ? { value: String(null) } : leftOut())).deviate,
+  ),
+  'optional-null-public-true': fault(
+    'optional-null',
+    'public: null makes a public group, where leaving public out makes a private one',
+    'typed',
+    optionalNull((field) => (field === 'public' ? { value: true } : leftOut())).deviate,
+  ),
   // Sharper probes (races in a realistic window)
   'duplicate-race-2ms': fault(
     'duplicate-url-concurrent',
@@ -507,10 +548,7 @@ export const faults = {
       return faithful(room);
     },
   ),
-} satisfies Record<string, Fault>;
-
-export type FaultName = keyof typeof faults;
-export const faultNames = Object.keys(faults) as FaultName[];
+} satisfies Record<FaultName, Fault>;
 
 /**
  * Faithful variants: servers that honour the documentation but differ from the reference where it
@@ -637,6 +675,33 @@ export const variants = {
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
   ),
+  // What a NestJS API does with its defaults (docs/api-facts.md, "The framework behind the API").
+  'nestjs-defaults': variant(
+    "NestJS and class-validator's defaults: null in an optional field taken as left out (@IsOptional), unknown " +
+      "fields stripped (whitelist), a bare JSON scalar refused by the parser (strict), the framework's error " +
+      'bodies; the button hidden and other server-owned values by default',
+    optionalNull(leftOut),
+    deviation('validate', (faithful) => (body) => faithful(isRecord(body) ? documentedOnly(body) : body)),
+    deviation('parseBody', (faithful) => (raw) => {
+      const parsed = faithful(raw);
+      return 'body' in parsed && (typeof parsed.body !== 'object' || parsed.body === null)
+        ? { malformed: true }
+        : parsed;
+    }),
+    deviation('errorBody', () => (status) => ({ contentType: JSON_TYPE, text: JSON.stringify(nestError(status)) })),
+    deviation('defaults', (faithful) => ({
+      ...faithful,
+      hideFollowJoinButton: true,
+      roomType: 'GROUP',
+      isMember: false,
+      membersCount: 0,
+    })),
+  ),
+  'optional-null-absent-public-by-default': variant(
+    'null in an optional field taken as left out, and a group is public unless the body says otherwise',
+    optionalNull(leftOut),
+    deviation('defaults', (faithful) => ({ ...faithful, public: true })),
+  ),
   'network-jitter': variant(
     "each request read 0-20 ms (random) after its first bytes arrive, as jitter on the network's path would",
     deviation('firstBytesDelayMs', () => () => Math.random() * 20),
@@ -647,9 +712,10 @@ export const variants = {
   ),
   'most-tolerant': variant(
     'every tolerance at once: lengths in grapheme clusters (a "❤️" counts once), U+0000 removed and lone surrogates ' +
-      'stored as U+FFFD, NFC, extra fields, unknown fields refused',
+      'stored as U+FFFD, null in an optional field taken as left out, NFC, extra fields, unknown fields refused',
     graphemeLength,
     nulRemoved,
+    optionalNull(leftOut),
     deviation('toRoom', (faithful) => (sent, owner) => {
       const room = faithful(sent, owner);
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
@@ -661,7 +727,11 @@ export const variants = {
       return unknown ? { problem: { field: unknown, problem: 'unknown' } } : faithful(body);
     }),
   ),
-} satisfies Record<string, Variant>;
+} satisfies Record<VariantName, Variant>;
 
-export type VariantName = keyof typeof variants;
-export const variantNames = Object.keys(variants) as VariantName[];
+/** NestJS's HttpException bodies: a ValidationPipe 400 lists its messages, other statuses say their name. */
+function nestError(status: number) {
+  const name = http.STATUS_CODES[status] ?? 'Error';
+  if (status === 400) return { statusCode: 400, message: ['the problems of the body, one a line'], error: name };
+  return status === 401 ? { statusCode: 401, message: name } : { statusCode: status, message: name, error: name };
+}

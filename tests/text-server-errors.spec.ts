@@ -1,8 +1,13 @@
-import { tagOf as t } from '../fixtures/contract/clauses';
-import type { Room } from '../fixtures/contract/schemas';
-import { bodyOf, noServerError, textBundles, textKept, togetherWith } from '../fixtures/contract/text-cases';
-import { CaseNotRun } from '../fixtures/harness/api';
-import { test } from '../fixtures/harness/test';
+import {
+  CaseNotRun,
+  noServerError,
+  tagOf as t,
+  test,
+  textBundleBody,
+  textBundles,
+  textKept,
+  togetherWith,
+} from '../fixtures/suite';
 
 // Texts servers trip over, a bundle per kind (one private group each at most): a 400 or a 201 that
 // keeps them, never a 5xx. Not in production, where the texts would stay for good.
@@ -11,7 +16,7 @@ for (const bundle of textBundles) {
     tag: [t('text-no-server-error')],
   }, async ({ api, data, env }) => {
     test.skip(env.name === 'production', 'never in production: the texts would stay there for good');
-    const body = bodyOf(bundle, data.runId, data.url());
+    const body = textBundleBody(bundle, data.runId, data.url());
     const created = await api.create(body);
     noServerError(bundle, created);
     // A 400 answers for a case alone in its bundle; beside others, it may have been for them.
@@ -20,7 +25,7 @@ for (const bundle of textBundles) {
       return api.everyCase(bundle.cases, async (c) => {
         throw new CaseNotRun(`"${c.title}" not verified: refused together with "${togetherWith(bundle, c)}"`);
       });
-    const room = ((created.json as { data?: Room } | undefined)?.data ?? {}) as Room;
+    const room = (created.json as { data?: Record<string, unknown> } | undefined)?.data ?? {};
     const read = await api.getById(room.id);
     noServerError(bundle, read, 'the read by id');
     await api.everyCase(bundle.cases, async (c) =>

@@ -1,7 +1,11 @@
-import { echoesRequest, onlyOneOfConcurrentCreatesWins, serverOwnedFieldsIgnored } from '../fixtures/contract/checks';
-import { tagOf as t } from '../fixtures/contract/clauses';
-import { releaseSentence } from '../fixtures/harness/race-round';
-import { test } from '../fixtures/harness/test';
+import {
+  echoesRequest,
+  onlyOneOfConcurrentCreatesWins,
+  releaseSentence,
+  serverOwnedFieldsIgnored,
+  tagOf as t,
+  test,
+} from '../fixtures/suite';
 
 // The typed group: texts as people type them, the other flag values, server-owned fields in the
 // body, and three creates for its url released together (fixtures/harness/groups.ts, proxy/race.ts).
