@@ -428,6 +428,12 @@ export const faults = {
     'createdAnswer',
     () => () => ({ status: 0, cut: 'drop' }),
   ),
+  'creates-never-answer': fault(
+    'create-201',
+    'no create request gets an answer, valid or not (a stuck queue); reads answer',
+    'answersCreate',
+    () => () => false,
+  ),
 } satisfies Record<string, Fault>;
 
 export type FaultName = keyof typeof faults;
@@ -558,7 +564,29 @@ export const variants = {
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
   ),
+  'in-flight-limited': variant(
+    'at most 4 requests in flight (each answered 50 ms late); beyond them, 429 with Retry-After: 1',
+    deviation('respond', (faithful) => (answer) => ({ ...faithful(answer), delayMs: 50 })),
+    deviation(
+      'rateLimit',
+      () => (_nth, inFlight) => (inFlight > 4 ? { status: 429, headers: { 'retry-after': '1' } } : undefined),
+    ),
+  ),
 } satisfies Record<string, Variant>;
 
 export type VariantName = keyof typeof variants;
 export const variantNames = Object.keys(variants) as VariantName[];
+
+/**
+ * Faults a self-test serves (as `fault`) that the matrix cannot judge: its project for a clause runs only that
+ * clause's tests, and the create-201 test sends one create.
+ */
+export const runFaults = {
+  'creates-hang-after-first': fault(
+    'create-201',
+    'the first create is answered; every later create request gets no answer (reads answer)',
+    'answersCreate',
+    () => (nth) => nth === 1,
+  ),
+} satisfies Record<string, Fault>;
+export type RunFaultName = keyof typeof runFaults;
