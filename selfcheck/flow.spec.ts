@@ -3,7 +3,8 @@
  * answering while reads answer end the run about one request timeout later: the first unanswered create fails
  * create-201, every test that needs a group or sends a create is skipped naming it, and the API gets no create after
  * the stop. A server that allows 4 requests in flight and answers 429 beyond them gets fewer: the run lowers its
- * concurrency and passes whole. Three runs at once (with the faithful one they are compared with), each one worker.
+ * concurrency and passes whole. Four runs at once, each one worker: the stalls and the faithful run they are compared
+ * with as smoke runs, the limited API's in full.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,10 +59,12 @@ const test = base.extend<{ flow: Flow }>({
           return { api, env: { ...pointAt('LOCAL', api.origin, { clientId: 'c', accessToken: token }) } };
         };
         const local = ['--project=local'];
+        // The stalls and the faithful run they are compared with: smoke runs (its creates, its group, its reads).
+        const smoke = [...local, '--grep', '@smoke'];
         const stall = async (fault: 'creates-never-answer' | 'creates-hang-after-first'): Promise<Stalled> => {
           const { api, env } = await serve(fault, { fault });
           const creates = watchCreates(api);
-          const run = await shareRun(fault, local, { ...env, QR_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) });
+          const run = await shareRun(fault, smoke, { ...env, QR_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) });
           const stopFile = path.join(run.outputDir, '.run', 'local', 'creates-stopped.json');
           const stoppedAt = fs.existsSync(stopFile) ? JSON.parse(fs.readFileSync(stopFile, 'utf8')).at : undefined;
           return { run, creates, stoppedAt };
@@ -71,7 +74,7 @@ const test = base.extend<{ flow: Flow }>({
           const watched = watchInFlight(api);
           return { run: await shareRun('in-flight-limited', local, env), ...watched };
         };
-        const faithfulRun = async () => shareRun('faithful', local, (await serve('faithful', {})).env);
+        const faithfulRun = async () => shareRun('faithful', smoke, (await serve('faithful', {})).env);
         const [faithful, never, afterFirst, limited] = await Promise.all([
           faithfulRun(),
           stall('creates-never-answer'),
@@ -105,7 +108,7 @@ for (const fault of ['creates-never-answer', 'creates-hang-after-first'] as cons
         /^ContractViolation: \[create-201\] .*\nReceived: POST \/v1\/rooms\/groups \(create a group\) got no answer within 2000 ms \(QR_REQUEST_TIMEOUT_MS\), while reads answer\. No create is sent after this one/,
       );
       const skipped = run.testsWith('skipped');
-      expect(skipped.length).toBeGreaterThanOrEqual(10);
+      expect(skipped.length).toBeGreaterThanOrEqual(7);
       for (const t of skipped)
         expect(firstAnnotation(t.annotations, 'qr-depends-on'), t.title).toMatchObject({ test: failed.title });
       expect(run.verdict.ok).toBe(false);
@@ -138,12 +141,18 @@ for (const fault of ['creates-never-answer', 'creates-hang-after-first'] as cons
       };
       walk(JSON.parse(run.read('results.json')));
       expect(failed).toHaveLength(1);
+      expect(failed[0].attachments?.map((a) => a.name)).toContain('exchanges.txt');
+      // The JSON report keeps the steps of a test's body only: the group fixture's create (the second create of a
+      // smoke run) is a step of its "Before Hooks", shown in the HTML report alone.
+      test.skip(
+        fault !== 'creates-never-answer',
+        "this fault's unanswered create is a fixture's, not in the JSON report",
+      );
       const request = (failed[0].steps ?? []).find((step) => step.title === 'POST /v1/rooms/groups');
       expect(request?.error, 'the request step failed').toBeDefined();
       expect(request?.steps?.map((step) => [step.title, step.error !== undefined])).toEqual([
         [`no answer within ${TIMEOUT_MS} ms`, true],
       ]);
-      expect(failed[0].attachments?.map((a) => a.name)).toContain('exchanges.txt');
     });
 
     test('the run ends at most one request timeout and 5 s after the faithful one', async ({ flow }) => {
