@@ -100,7 +100,10 @@ export type Behaviour = {
   claims: (token: string) => Partial<Claims> | undefined;
   checkClient: (clientId: string | undefined, claims: Partial<Claims>) => boolean;
   authStatus: Readonly<Record<AuthRefusal, number>>;
-  rateLimit: (nth: number) => Answer | undefined;
+  /** `inFlight`: requests received and not yet answered, this one included. */
+  rateLimit: (nth: number, inFlight: number) => Answer | undefined;
+  /** Whether the `nth` create request (valid or not) gets an answer at all. */
+  answersCreate: (nth: number) => boolean;
   // The create body
   parseBody: (raw: Buffer) => Parsed;
   validate: (body: unknown) => Checked;
@@ -139,6 +142,7 @@ function faithful(self: Behaviour, shared: Shared): Behaviour {
     checkClient: (clientId, claims) => clientId !== undefined && (!claims.client_id || claims.client_id === clientId),
     authStatus: { missing: 401, invalid: 401, client: 401, scope: 403 },
     rateLimit: () => undefined,
+    answersCreate: () => true,
     parseBody,
     validate: (body) => validate(self, body),
     typed: (field, value) =>

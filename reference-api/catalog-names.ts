@@ -75,6 +75,7 @@ export const faultNames = [
   'format-marks-dropped',
   'varchar-code-points-500',
   'nul-500',
+  'creates-never-answer',
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -99,5 +100,6 @@ export const variantNames = [
   'network-jitter',
   'controls-refused',
   'most-tolerant',
+  'in-flight-limited',
 ] as const;
 export type VariantName = (typeof variantNames)[number];

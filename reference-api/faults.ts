@@ -549,6 +549,12 @@ export const faults = {
       return faithful(room);
     },
   ),
+  'creates-never-answer': fault(
+    'create-201',
+    'no create request gets an answer, valid or not (a stuck queue); reads answer',
+    'answersCreate',
+    () => () => false,
+  ),
 } satisfies Record<FaultName, Fault>;
 
 /**
@@ -728,6 +734,14 @@ export const variants = {
       return unknown ? { problem: { field: unknown, problem: 'unknown' } } : faithful(body);
     }),
   ),
+  'in-flight-limited': variant(
+    'at most 4 requests in flight (each answered 50 ms late); beyond them, 429 with Retry-After: 1',
+    deviation('respond', (faithful) => (answer) => ({ ...faithful(answer), delayMs: 50 })),
+    deviation(
+      'rateLimit',
+      () => (_nth, inFlight) => (inFlight > 4 ? { status: 429, headers: { 'retry-after': '1' } } : undefined),
+    ),
+  ),
 } satisfies Record<VariantName, Variant>;
 
 /** NestJS's HttpException bodies: a ValidationPipe 400 lists its messages, other statuses say their name. */
@@ -736,3 +750,17 @@ function nestError(status: number) {
   if (status === 400) return { statusCode: 400, message: ['the problems of the body, one a line'], error: name };
   return status === 401 ? { statusCode: 401, message: name } : { statusCode: status, message: name, error: name };
 }
+
+/**
+ * Faults a self-test serves (as `fault`) that the matrix cannot judge: its project for a clause runs only that
+ * clause's tests, and the create-201 test sends one create.
+ */
+export const runFaults = {
+  'creates-hang-after-first': fault(
+    'create-201',
+    'the first create is answered; every later create request gets no answer (reads answer)',
+    'answersCreate',
+    () => (nth) => nth === 1,
+  ),
+} satisfies Record<string, Fault>;
+export type RunFaultName = keyof typeof runFaults;

@@ -58,9 +58,11 @@ export function createInstance(deviations: readonly Deviation[], shared: Shared)
   const stats = newStats();
   const service = createService(behaviour, stats);
   let requests = 0;
+  let inFlight = 0;
+  let creates = 0;
 
   async function answer(request: HttpRequest, path: string): Promise<Answer> {
-    const limited = behaviour.rateLimit(++requests);
+    const limited = behaviour.rateLimit(++requests, inFlight);
     if (limited) {
       count(stats, '429');
       return limited;
@@ -69,6 +71,7 @@ export function createInstance(deviations: readonly Deviation[], shared: Shared)
       const match = request.method === route.method ? route.path.exec(path) : null;
       if (!match) continue;
       count(stats, route.name);
+      if (route.name === 'create' && !behaviour.answersCreate(++creates)) return { status: 0, cut: 'hang' };
       return route.run(service, request, match);
     }
     count(stats, 'unknown');
@@ -76,9 +79,13 @@ export function createInstance(deviations: readonly Deviation[], shared: Shared)
   }
 
   // A seam that throws is a server error, as an unhandled exception is in a real server.
+  // In flight until its answer leaves (after its delay, if any); a request left unanswered stops counting at once.
   const handle = async (request: HttpRequest, path: string) => {
+    inFlight++;
     await readLate(request, behaviour.firstBytesDelayMs());
-    return behaviour.respond(await answer(request, path).catch((): Answer => ({ status: 500 })));
+    const delivery = behaviour.respond(await answer(request, path).catch((): Answer => ({ status: 500 })));
+    setTimeout(() => inFlight--, delivery.cut ? 0 : (delivery.delayMs ?? 0));
+    return delivery;
   };
   return { stats, groups: service.groups, handle };
 }

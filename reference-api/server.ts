@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deviation } from './behaviour';
-import { type FaultName, faults, type VariantName, variants } from './faults';
+import { type FaultName, faults, type RunFaultName, runFaults, type VariantName, variants } from './faults';
 import { type Delivery, encodePlain, type HttpRequest, readRequest, send } from './http';
 import { type ClientRegistration, createIdentityProvider, type Grant } from './oauth';
 import { count, createInstance, type Instance } from './routes';
@@ -22,7 +22,7 @@ export type { ReferenceApiStats } from './service';
 export const API_BASE_PATH = '/quran-reflect';
 
 export type ReferenceApiOptions = {
-  fault?: FaultName;
+  fault?: FaultName | RunFaultName;
   variant?: VariantName;
   /** OAuth2 clients: id -> secret, or secret and registered redirect URIs. */
   clients?: Record<string, ClientRegistration>;
@@ -72,7 +72,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
   const shared = { signingKey: idp.signingKey };
   const rootDeviations = [
     ...(options.variant ? variants[options.variant].deviations : []),
-    ...(options.fault ? [faults[options.fault]] : []),
+    ...(options.fault ? [{ ...faults, ...runFaults }[options.fault]] : []),
   ];
   const root = createInstance(rootDeviations, shared);
   const named = new Map<InstanceName, Instance>();

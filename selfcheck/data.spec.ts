@@ -10,7 +10,8 @@ import { fitsEveryCount, NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/c
 import type { Exchange } from '../fixtures/contract/exchange';
 import { LIMITS } from '../fixtures/contract/schemas';
 import { firstDifference, isolate } from '../fixtures/contract/text';
-import { CaseNotRun, type RoomsApi } from '../fixtures/harness/api';
+import type { RoomsApi } from '../fixtures/harness/api';
+import { CaseNotRun } from '../fixtures/harness/cases';
 import { type GroupContext, type GroupKey, runGroups } from '../fixtures/harness/groups';
 import { RACE_ROUND_SIZE } from '../fixtures/harness/race-round';
 import { RunState } from '../fixtures/harness/run';

@@ -7,9 +7,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { signJwt } from '../fixtures/contract/jwt';
+import { readLedger } from '../fixtures/contract/ledger-format';
 import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
-import { giveUpOn429, RETRY_POLICY, retryAfterMs } from '../fixtures/harness/proxy/outcome';
+import { decodeBody, giveUpOn429, RETRY_POLICY, retryAfterMs } from '../fixtures/harness/proxy/outcome';
 import type { ReferenceApiOptions } from '../reference-api/server';
 import { test as base, expect, pointAt, type ServedApi, type SuiteRun } from './fixtures';
 import { scanRun } from './scan';
@@ -260,3 +262,43 @@ test('an API that always answers 429 gets 5 sends of a request, then the proxy g
     why: expect.stringMatching(/gave up after 5 attempts$/),
   });
 });
+
+// ---- one decoding, for the client and the ledger ----------------------------------------------------
+
+const ENCODERS = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync } as const;
+
+test('a body is decoded as any client decodes it: gzip, deflate (zlib or raw), br; anything else as received', () => {
+  const json = Buffer.from('{"data":{"id":7,"name":"مجموعة"}}');
+  for (const [encoding, encode] of Object.entries(ENCODERS))
+    expect(decodeBody(encoding, encode(json)), encoding).toEqual({ body: json, decoded: true });
+  expect(decodeBody('deflate', deflateRawSync(json))).toEqual({ body: json, decoded: true });
+  expect(decodeBody('BR ', brotliCompressSync(json)).body).toEqual(json);
+  expect(decodeBody('gzip', json)).toEqual({ body: json, decoded: false });
+  expect(decodeBody('zstd', json)).toEqual({ body: json, decoded: false });
+  expect(decodeBody(undefined, json)).toEqual({ body: json, decoded: false });
+});
+
+for (const encoding of ['br', 'deflate'] as const)
+  test(`the ledger records the id and visibility of a group whose 201 came ${encoding}-encoded`, async ({
+    credentialProxy,
+  }) => {
+    const created = Buffer.from(JSON.stringify({ success: true, data: { id: 4242, url: 'qa-x', isPublic: true } }));
+    const api = await tinyServer((res) => {
+      res.writeHead(201, { 'content-type': 'application/json', 'content-encoding': encoding });
+      res.end(ENCODERS[encoding](created));
+    });
+    const proxy = await credentialProxy('prelive', api.origin);
+    const id = proxy.register({ auth: 'valid', test: 'self-test' });
+    const answer = await fetch(`${proxy.origin}v1/rooms/groups`, {
+      method: 'POST',
+      headers: { [CALL_HEADER]: id, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'QA contract test x', url: 'qa-x', public: false }),
+    });
+    await api.close();
+    // The client reads the same decoded body, once: the proxy hands it on decoded.
+    expect(Buffer.from(await answer.arrayBuffer())).toEqual(created);
+    expect(proxy.take(id)).toMatchObject({ kind: 'answered', status: 201, body: created });
+    expect(readLedger(proxy.ledgerDir)).toMatchObject([
+      { status: 'created', id: 4242, public: true, visibility: 'public', requestedPublic: false },
+    ]);
+  });
