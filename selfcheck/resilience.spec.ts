@@ -152,7 +152,12 @@ for (const workers of [1, 4] as const)
       const noAnswer =
         /prelive: not answering: (GET|POST) http:\S+ got no answer within 1000 ms .*, and so did a probe/;
       expect(onlyFailure(run, 'prelive')).toMatch(noAnswer);
-      expect(run.stdout).toMatch(new RegExp(`^ {2}prelive: NOT TESTED \\(setup: not answering\\), ${noAnswer.source.slice('prelive: '.length)}`, 'm'));
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^ {2}prelive: NOT TESTED \\(setup: not answering\\), ${noAnswer.source.slice('prelive: '.length)}`,
+          'm',
+        ),
+      );
     });
 
     test(`an API that rate-limits forever fails one test, and the verdict says so`, async ({ broken }) => {
@@ -160,7 +165,9 @@ for (const workers of [1, 4] as const)
       expect(onlyFailure(run, 'production')).toMatch(
         /production: rate-limited beyond the suite's patience: .* gave up after 5 attempts/,
       );
-      expect(run.stdout).toMatch(/^ {2}production: NOT TESTED \(setup: rate-limited\), rate-limited beyond the suite's patience/m);
+      expect(run.stdout).toMatch(
+        /^ {2}production: NOT TESTED \(setup: rate-limited\), rate-limited beyond the suite's patience/m,
+      );
     });
 
     test(`broken environments blame no clause, and only their failed tests wait`, async ({ broken }) => {
