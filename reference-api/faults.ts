@@ -332,6 +332,18 @@ export const faults = {
     'authStatus',
     (faithful) => ({ ...faithful, invalid: 400 }),
   ),
+  'valid-tokens-refused': fault(
+    'create-201',
+    'every token is refused with 401, though its issuer calls it active',
+    'authenticate',
+    (faithful) => (credentials, scope) => (credentials.token ? { status: 401 } : faithful(credentials, scope)),
+  ),
+  'unauthenticated-create-404': fault(
+    'auth-missing',
+    'a create without a token answers 404 (as a wrong base URL would)',
+    'authStatus',
+    (faithful) => ({ ...faithful, missing: 404 }),
+  ),
   'auth-client-id-unchecked': fault(
     'auth-client-id',
     'x-client-id is not required',

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type Claims, signJwt } from '../fixtures/contract/jwt';
+import { type Claims, signJwt, verifyJwt } from '../fixtures/contract/jwt';
 import type { Answer, HttpRequest } from './http';
 
 /** A secret, or a secret and the redirect URIs registered for the client. */
@@ -77,9 +77,10 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return issued(token);
   }
 
-  function issueAccessToken(grant: Grant): string {
+  function issueAccessToken(grant: Grant, issuer?: string): string {
     const now = Math.floor(Date.now() / 1000);
     const claims: Claims = {
+      ...(issuer ? { iss: issuer } : {}),
       sub: grant.sub,
       client_id: grant.clientId,
       scope: grant.scope,
@@ -90,10 +91,10 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return issued(signJwt(claims, signingKey));
   }
 
-  const tokenAnswer = (grant: Grant, withRefresh: boolean): Answer => ({
+  const tokenAnswer = (grant: Grant, withRefresh: boolean, issuer?: string): Answer => ({
     status: 200,
     body: {
-      access_token: issueAccessToken(grant),
+      access_token: issueAccessToken(grant, issuer),
       token_type: 'bearer',
       expires_in: ACCESS_TTL_S,
       scope: grant.scope,
@@ -127,17 +128,17 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return redirect(redirectUri, { code, state });
   }
 
-  function refreshGrant(form: URLSearchParams, clientId: string): Answer {
+  function refreshGrant(form: URLSearchParams, clientId: string, issuer: string): Answer {
     const { refresh_token: token } = RefreshForm.parse(Object.fromEntries(form));
     const grant = refreshTokens.get(token);
     if (!grant || grant.clientId !== clientId)
       return oauthError(400, 'invalid_grant', 'The refresh token is invalid, expired or revoked');
     refreshTokens.delete(token);
-    return tokenAnswer(grant, true);
+    return tokenAnswer(grant, true, issuer);
   }
 
   /** A code is spent by its first exchange, whatever the outcome. */
-  function codeGrant(form: URLSearchParams, clientId: string): Answer {
+  function codeGrant(form: URLSearchParams, clientId: string, issuer: string): Answer {
     const fields = CodeForm.safeParse(Object.fromEntries(form));
     if (!fields.success) return oauthError(400, 'invalid_request', 'code, redirect_uri and code_verifier are required');
     const { code, redirect_uri: redirectUri, code_verifier: verifier } = fields.data;
@@ -152,22 +153,50 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     if (!valid)
       return oauthError(400, 'invalid_grant', 'The authorization code is invalid, expired, spent or not yours');
     const { sub, scope } = grant;
-    return tokenAnswer({ sub, clientId, scope }, scope.split(' ').includes('offline_access'));
+    return tokenAnswer({ sub, clientId, scope }, scope.split(' ').includes('offline_access'), issuer);
   }
 
-  /** POST /oauth2/token, with HTTP Basic client authentication. */
-  function token(request: HttpRequest): Answer {
+  /** The client of a request with HTTP Basic client authentication, or undefined. */
+  function clientOf(request: HttpRequest): string | undefined {
     const basic = /^Basic (.+)$/i.exec(request.header('authorization') ?? '');
     const pair = basic ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
     const colon = pair.indexOf(':');
     const [clientId, secret] = colon < 0 ? [pair, undefined] : [pair.slice(0, colon), pair.slice(colon + 1)];
-    if (!clientId || clients.get(clientId)?.secret !== secret)
-      return oauthError(401, 'invalid_client', 'Client authentication failed');
+    return clientId && clients.get(clientId)?.secret === secret ? clientId : undefined;
+  }
+
+  /** The issuer the tokens name: this server's origin, as the caller reached it. */
+  const issuerOf = (request: HttpRequest) => `http://${request.header('host') ?? 'localhost'}`;
+
+  /** POST /oauth2/token, with HTTP Basic client authentication. */
+  function token(request: HttpRequest): Answer {
+    const clientId = clientOf(request);
+    if (!clientId) return oauthError(401, 'invalid_client', 'Client authentication failed');
     const form = new URLSearchParams(request.raw.toString('utf8'));
     const grantType = form.get('grant_type');
-    if (grantType === 'refresh_token') return refreshGrant(form, clientId);
-    if (grantType === 'authorization_code') return codeGrant(form, clientId);
+    if (grantType === 'refresh_token') return refreshGrant(form, clientId, issuerOf(request));
+    if (grantType === 'authorization_code') return codeGrant(form, clientId, issuerOf(request));
     return { status: 400, body: { error: 'unsupported_grant_type' } };
+  }
+
+  /** POST /oauth2/introspect (RFC 7662), for an authenticated client: whether a token is one of ours and alive. */
+  function introspect(request: HttpRequest): Answer {
+    if (!clientOf(request)) return oauthError(401, 'invalid_client', 'Client authentication failed');
+    const token = new URLSearchParams(request.raw.toString('utf8')).get('token') ?? '';
+    const claims = verifyJwt(token, signingKey);
+    return {
+      status: 200,
+      body: claims
+        ? {
+            active: true,
+            sub: claims.sub,
+            client_id: claims.client_id,
+            scope: claims.scope,
+            exp: claims.exp,
+            iss: claims.iss,
+          }
+        : { active: false },
+    };
   }
 
   /** The provider's answer and route name, or undefined when the request is not for it. */
@@ -175,6 +204,7 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     const { method, path } = request;
     if (method === 'GET' && path === '/oauth2/auth') return { name: 'authorize', answer: authorize(request.query) };
     if (method === 'POST' && path === '/oauth2/token') return { name: 'token', answer: token(request) };
+    if (method === 'POST' && path === '/oauth2/introspect') return { name: 'introspect', answer: introspect(request) };
     return undefined;
   }
 
