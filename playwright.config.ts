@@ -8,10 +8,13 @@ import {
   environments,
   explainProblems,
   readEnvironment,
-  readSettings,
   SettingsError,
+  type SuiteSettings,
+  suggest,
+  suiteSettings,
 } from './fixtures/config/settings';
 import type { SummaryOptions } from './fixtures/reporting/contract-summary';
+import { recordDidNotRun } from './fixtures/reporting/did-not-run';
 
 // Real environment variables win over .env. Self-tests turn it off: their child runs must never
 // pick up a developer's live credentials.
@@ -26,38 +29,27 @@ process.env.QR_SEED ??= String(randomInt(1, 2 ** 31));
 
 const isRunner = !process.env.TEST_WORKER_INDEX;
 const merging = process.argv.includes('merge-reports');
-const { settings, problems } = readSettings();
-
-const asked = askedProjects();
-
-if (isRunner && !merging) {
-  try {
-    today();
-    readKnownDeviations();
-  } catch (e) {
-    // A SettingsError's problems are in `problems` already.
-    if (e instanceof DeviationFileError) problems.push(e.message);
-    else if (!(e instanceof SettingsError)) throw e;
-  }
-  // Told even when another variable is wrong: "not configured" depends on nothing else.
-  const defaults = readSettings({}).settings!.suite;
-  const unconfigured = environments.filter(
-    (e) => e !== 'local' && asked.includes(e) && readEnvironment(e, process.env, defaults).status === 'not-configured',
-  );
-  for (const e of unconfigured)
-    problems.push(
-      `--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`,
-    );
-  if (problems.length) {
-    console.error(`\n${explainProblems(problems)}\n`);
-    process.exit(2);
-  }
+// The suite's own variables, then each environment on its own: one environment's broken variables (or stored login)
+// keep only that environment from running, unless it was asked for by name.
+const problems: string[] = [];
+let suite: SuiteSettings;
+try {
+  suite = suiteSettings();
+} catch (e) {
+  if (!(e instanceof SettingsError)) throw e;
+  problems.push(...e.problems);
+  suite = suiteSettings({});
 }
+const status = (e: EnvironmentName) => readEnvironment(e, process.env, suite);
+const asked = askedProjects();
+/** Whether --project names an environment, as Playwright matches them: case-insensitive, `*` a wildcard. */
+const named = (pattern: string, e: string) =>
+  pattern.includes('*')
+    ? new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(e)
+    : pattern.toLowerCase() === e;
+/** Named outright, not through a pattern. */
+const askedFor = (e: EnvironmentName) => asked.some((p) => !p.includes('*') && named(p, e));
 
-// Workers and merge-reports do not validate again: the runner did, or the merge needs none of it.
-const effective = settings ?? readSettings({}).settings!;
-const suite = effective.suite;
-const status = (e: EnvironmentName) => effective.environments[e];
 /** Environments that run: local always (its API is embedded), the others once configured. */
 const running = environments.filter((e) => e === 'local' || status(e).status === 'ok');
 const notConfigured = Object.fromEntries(
@@ -66,12 +58,53 @@ const notConfigured = Object.fromEntries(
     return e !== 'local' && s.status === 'not-configured' ? [[e, s.reason]] : [];
   }),
 );
+/** Environments whose variables are broken, in a run not asking for them by name: NOT TESTED, the others run. */
+const misconfigured: Record<string, string> = {};
+
+if (isRunner && !merging) {
+  try {
+    today();
+    readKnownDeviations();
+  } catch (e) {
+    if (e instanceof DeviationFileError) problems.push(e.message);
+    else if (!(e instanceof SettingsError)) throw e;
+  }
+  for (const e of environments) {
+    const s = status(e);
+    if (s.status === 'misconfigured') {
+      if (askedFor(e)) problems.push(...s.problems);
+      else if (!asked.length || asked.some((p) => named(p, e))) misconfigured[e] = s.problems.join('; ');
+    }
+    // Told even when another variable is wrong: "not configured" depends on nothing else.
+    if (e !== 'local' && s.status === 'not-configured' && askedFor(e))
+      problems.push(
+        `--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`,
+      );
+  }
+  // A --project Playwright would refuse: refused here, with the names it could have meant, before anything runs.
+  for (const p of asked)
+    if (p.includes('*') ? !running.some((e) => named(p, e)) : !environments.some((e) => named(p, e)))
+      problems.push(
+        p.includes('*')
+          ? `--project=${p} matches no project that can run (projects: ${running.join(', ')})`
+          : `--project=${p} names no project${suggest(p, environments)}`,
+      );
+  if (problems.length) {
+    console.error(`\n${explainProblems(problems)}\n`);
+    recordDidNotRun({ outputDir: suite.QR_OUTPUT_DIR, reportDir: suite.QR_REPORT_DIR, why: problems, exitCode: 2 });
+    console.error('The run did not start: contract-summary.md and contract-verdict.json say so (exit code 2).');
+    process.exit(2);
+  }
+}
+
 if (isRunner && !merging && !asked.length)
   for (const [e, reason] of Object.entries(notConfigured))
     console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
+for (const [e, why] of Object.entries(misconfigured))
+  if (isRunner && !merging) console.error(`${e}: NOT TESTED (setup: variables): ${why}`);
 
 const outputDir = suite.QR_OUTPUT_DIR;
-const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured };
+const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured, misconfigured };
 
 // biome-ignore lint/complexity/noBannedTypes: `{}` is how Playwright's types say "no test options of our own"
 export default defineConfig<{}, { environment: EnvironmentName }>({
