@@ -126,6 +126,28 @@ test('with no refresh token configured, the one `npm run login` stored is used, 
   expect(await rotation.exchange(loggedIn)).toBe(400);
 });
 
+test('a configured refresh token does not overwrite a stored login: it is kept, and the run says so', async ({
+  rotation,
+}) => {
+  const loggedIn = rotation.issue();
+  fs.mkdirSync(path.dirname(rotation.storeFile), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(rotation.storeFile, JSON.stringify({ source: 'login', refreshToken: loggedIn }), { mode: 0o600 });
+  const said: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => said.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    await openSession(rotation.prelive(rotation.issue()), { persist: true });
+  } finally {
+    process.stderr.write = write;
+  }
+  expect(rotation.stored()).toEqual({ source: 'login', refreshToken: loggedIn });
+  expect(said.join('')).toContain('PRELIVE_REFRESH_TOKEN is set, so it is used instead of the login stored in');
+  expect(fs.readdirSync(path.dirname(rotation.storeFile)).sort()).toEqual([
+    'prelive.refresh.configured.json',
+    'prelive.refresh.json',
+  ]);
+});
+
 test('an expired access token stops the session before any request, saying what to renew', async () => {
   const hourAgo = Math.floor(Date.now() / 1000) - 3600;
   const expired = signJwt(

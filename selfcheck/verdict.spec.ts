@@ -234,6 +234,10 @@ test('a go-live GO: every clause verified against the documented origin; a rehea
   expect(go(rehearsal).status).toBe('passed');
   expect(go(rehearsal, all, true).status).toBe('failed');
   expect(go(documented, all, true).status).toBe('passed');
+  const smoke = judge(all.slice(0, 3), facts({ targets: { prelive: documented }, filter: '--grep /@smoke/' }));
+  expect(verdictLine(smoke.environments[0])).toMatch(
+    /^prelive: GO \(go-live GO: 3 of \d+ clauses, selected by --grep \/@smoke\/\)/,
+  );
 });
 
 test('each reason for clauses not verified is told once, with the clauses it covers', () => {
