@@ -341,8 +341,9 @@ export const faults = {
   'unauthenticated-create-404': fault(
     'auth-missing',
     'a create without a token answers 404 (as a wrong base URL would)',
-    'authStatus',
-    (faithful) => ({ ...faithful, missing: 404 }),
+    'authenticate',
+    (faithful) => (credentials, scope) =>
+      !credentials.token && scope === 'room.create' ? { status: 404 } : faithful(credentials, scope),
   ),
   'auth-client-id-unchecked': fault(
     'auth-client-id',
