@@ -135,6 +135,15 @@ test('the HTML report shows each HTTP exchange as a step: method and path, then 
   expect(exchanges).toHaveLength(sent);
 });
 
+test("the suite's annotations read as sentences; their typed values travel as attachments", async ({
+  defaultRun: { run },
+}) => {
+  const ours = run.tests.flatMap((t) => t.annotations).filter((a) => a.type.startsWith('qr-'));
+  expect(ours.length).toBeGreaterThan(0);
+  expect(ours.filter((a) => !/^[A-Z]/.test(a.description ?? ''))).toEqual([]);
+  expect(run.annotations('qr-run').length).toBe(run.tests.length);
+});
+
 test('the HTML report carries the verdict in its metadata', async ({ defaultRun: { run } }) => {
   const report = htmlReportData(run.reportDir)['report.json'] as { metadata: Record<string, unknown> };
   expect(report.metadata['contract verdict']).toMatch(
