@@ -256,7 +256,8 @@ test('each reason for clauses not verified is told once, with the clauses it cov
     { reason: why, clauses: ['create-201', 'create-echo'] },
     { reason: absent, clauses: ['rejected-no-side-effect'] },
   ]);
-  expect(production.cells).toMatchObject({ 'auth-missing': 'passed', 'rejected-no-side-effect': 'skipped' });
+  expect(production.cells).toMatchObject({ 'auth-missing': 'passed', 'rejected-no-side-effect': 'not verified' });
+  expect(production.unverified).toContain('rejected-no-side-effect');
 });
 
 test('an environment none of whose tests ran is NOT TESTED, never GO', () => {
