@@ -1,46 +1,48 @@
-import { randomInt } from 'node:crypto';
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import dotenv from 'dotenv';
 import { DeviationFileError, readKnownDeviations, today } from './fixtures/config/deviations';
 import {
   askedProjects,
+  defaultSuiteSettings,
   type EnvironmentName,
   environments,
   explainProblems,
-  readEnvironment,
+  fixRunIdentity,
+  inWorker,
+  loadDotenv,
+  OptInInFileError,
+  onCI,
+  productionWritesNotice,
+  projectMayRun,
+  readSettings,
   SettingsError,
-  type SuiteSettings,
   suggest,
-  suiteSettings,
 } from './fixtures/config/settings';
+import { LEDGER_FILE } from './fixtures/contract/ledger-format';
 import type { SummaryOptions } from './fixtures/reporting/contract-summary';
 import { recordDidNotRun } from './fixtures/reporting/did-not-run';
 
-// Real environment variables win over .env. Self-tests turn it off: their child runs must never
-// pick up a developer's live credentials.
-if (process.env.QR_DOTENV !== 'off') dotenv.config({ quiet: true });
+// Real environment variables win over .env, which can never opt in to production writes. Self-tests turn it off:
+// their child runs must never pick up a developer's live credentials.
+try {
+  loadDotenv();
+} catch (e) {
+  if (!(e instanceof OptInInFileError)) throw e;
+  console.error(e.message);
+  process.exit(2);
+}
 
-// One run id and seed for the whole run, inherited by every worker. Time and 4 random base-36
-// characters: two pipelines starting in the same millisecond still differ.
-process.env.QR_RUN_ID ??= `${Date.now().toString(36)}${randomInt(36 ** 4)
-  .toString(36)
-  .padStart(4, '0')}`;
-process.env.QR_SEED ??= String(randomInt(1, 2 ** 31));
+// One run id and seed for the whole run, inherited by every worker.
+fixRunIdentity();
 
-const isRunner = !process.env.TEST_WORKER_INDEX;
+const isRunner = !inWorker();
 const merging = process.argv.includes('merge-reports');
 // The suite's own variables, then each environment on its own: one environment's broken variables (or stored login)
 // keep only that environment from running, unless it was asked for by name.
-const problems: string[] = [];
-let suite: SuiteSettings;
-try {
-  suite = suiteSettings();
-} catch (e) {
-  if (!(e instanceof SettingsError)) throw e;
-  problems.push(...e.problems);
-  suite = suiteSettings({});
-}
-const status = (e: EnvironmentName) => readEnvironment(e, process.env, suite);
+const read = readSettings();
+const problems = [...read.suiteProblems];
+const suite = read.suite ?? defaultSuiteSettings();
+const status = (e: EnvironmentName) => read.environments[e];
 const asked = askedProjects();
 /** Whether --project names an environment, as Playwright matches them: case-insensitive, `*` a wildcard. */
 const named = (pattern: string, e: string) =>
@@ -104,6 +106,16 @@ for (const [e, why] of Object.entries(misconfigured))
   if (isRunner && !merging) console.error(`${e}: NOT TESTED (setup: variables): ${why}`);
 
 const outputDir = suite.QR_OUTPUT_DIR;
+
+// A run that may write to production says so before its first test (and its summary counts what it made).
+const production = status('production');
+if (isRunner && !merging && !process.argv.includes('--list') && projectMayRun('production'))
+  if (production.status === 'ok' && production.env.allowWrites) {
+    // Loaded only here: the group plans bring the test data along.
+    const { availableGroups } = require('./fixtures/harness/groups') as typeof import('./fixtures/harness/groups');
+    const ledger = path.relative(process.cwd(), path.resolve(outputDir, LEDGER_FILE));
+    console.log(productionWritesNotice(availableGroups(production.env).length, ledger));
+  }
 const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured, misconfigured };
 
 // biome-ignore lint/complexity/noBannedTypes: `{}` is how Playwright's types say "no test options of our own"
@@ -111,7 +123,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   testDir: './tests',
   outputDir,
   fullyParallel: true,
-  forbidOnly: !!process.env.CI,
+  forbidOnly: onCI(),
   // A retry would hide a contract failure. 429s are retried below the test, after Retry-After.
   retries: 0,
   workers: suite.QR_WORKERS,
@@ -119,7 +131,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   timeout: 2 * suite.QR_REQUEST_TIMEOUT_MS + 25_000,
   globalSetup: './fixtures/harness/global-setup.ts',
   reporter: [
-    [process.env.CI ? 'dot' : 'list'],
+    [onCI() ? 'dot' : 'list'],
     // Before the HTML report, which then shows the verdict; the exit code it may turn to failed holds.
     ['./fixtures/reporting/contract-summary.ts', summary],
     ['html', { open: 'never', outputFolder: suite.QR_REPORT_DIR }],
@@ -130,7 +142,7 @@ export default defineConfig<{}, { environment: EnvironmentName }>({
   ],
   use: {
     // Off unless asked for: a failed test already carries every exchange (redacted) and a step per request, and
-    // tracing cost a sixth of a full run. Safe to keep: no secret reaches Playwright (fixtures/harness/proxy/forwarder.ts);
+    // tracing costs a good part of a run (docs/self-check.md). Safe to keep: no secret reaches Playwright (fixtures/harness/proxy/forwarder.ts);
     // the self-check scans a kept trace.
     trace: suite.QR_TRACE,
   },

@@ -13,13 +13,13 @@ import { charCount, LIMITS } from '../fixtures/contract/schemas';
 import { type Answer, type Delivery, encode, errorJson, JSON_TYPE } from './http';
 
 export const FIELDS = ['name', 'url', 'description', 'public', 'hideFollowJoinButton'] as const;
-export type Field = (typeof FIELDS)[number];
+type Field = (typeof FIELDS)[number];
 export type TextField = 'name' | 'url' | 'description';
 const TEXT_FIELDS: readonly TextField[] = ['name', 'url', 'description'];
 export const isTextField = (field: string): field is TextField => (TEXT_FIELDS as readonly string[]).includes(field);
 
 /** The create body's documented fields, read and checked. */
-export type Input = {
+type Input = {
   name: string;
   url: string;
   description?: string;
@@ -29,9 +29,9 @@ export type Input = {
 export type Body = Readonly<Record<string, unknown>>;
 /** A valid create: its documented fields, and the whole body as sent (undocumented fields included). */
 export type Sent = { input: Input; body: Body };
-export type Problem = { field: string; problem: 'type' | 'required' | 'too-long' | 'too-short' | 'unknown' };
+type Problem = { field: string; problem: 'type' | 'required' | 'too-long' | 'too-short' | 'unknown' };
 export type Checked = Sent | { problem: Problem };
-export type Parsed = { body: unknown } | { malformed: true };
+type Parsed = { body: unknown } | { malformed: true };
 export type Typed = { value: string | boolean | undefined } | { problem: Problem };
 
 /** What the server owns: nothing in the create body sets these in the faithful behaviour. */
@@ -57,11 +57,11 @@ export type Room = ServerOwned & {
 };
 export type NewRoom = Omit<Room, 'id'>;
 /** What a group is where the create body says nothing. */
-export type Defaults = ServerOwned & { public: boolean; hideFollowJoinButton: boolean };
+type Defaults = ServerOwned & { public: boolean; hideFollowJoinButton: boolean };
 
 export type Credentials = { token?: string; clientId?: string };
-export type Caller = { user: string } | { status: number };
-export type AuthRefusal = 'missing' | 'invalid' | 'client' | 'scope';
+type Caller = { user: string } | { status: number };
+type AuthRefusal = 'missing' | 'invalid' | 'client' | 'scope';
 
 export interface Store {
   byId(id: number): Room | undefined;
@@ -91,7 +91,7 @@ export type MaybePromise<T> = T | Promise<T>;
 export const after = <T, U>(value: MaybePromise<T>, next: (v: T) => U): MaybePromise<U> =>
   value instanceof Promise ? value.then(next) : next(value);
 
-export type Payload = { contentType: string; text: string };
+type Payload = { contentType: string; text: string };
 export type Profile = Record<string, unknown>;
 
 export type Behaviour = {
@@ -129,7 +129,7 @@ export type Seam = keyof Behaviour;
 /** What every instance of one host shares: the identity provider's signing key. */
 export type Shared = { signingKey: string };
 
-export function faithful(self: Behaviour, shared: Shared): Behaviour {
+function faithful(self: Behaviour, shared: Shared): Behaviour {
   return {
     authenticate: (credentials, scope) => authenticate(self, credentials, scope),
     claims: (token) => verifyJwt(token, shared.signingKey),

@@ -6,6 +6,7 @@ import { decodeJwt } from '../fixtures/contract/jwt';
 import {
   after,
   type Behaviour,
+  type Body,
   type Checked,
   type Deviation,
   deviation,
@@ -21,7 +22,13 @@ import {
   type ServerOwned,
   type Service,
   type TextField,
+  type Typed,
 } from './behaviour';
+import type { FaultName, VariantName } from './catalog-names';
+
+export { type FaultName, faultNames, type VariantName, variantNames } from './catalog-names';
+
+import { JSON_TYPE } from './http';
 
 /**
  * Faults: the faithful behaviour with ONE seam deviated. `clause` is the promise the fault breaks:
@@ -29,7 +36,7 @@ import {
  */
 export type Fault<K extends Seam = Seam> = Deviation<K> & { clause: ClauseId; description: string };
 
-export function fault<K extends Seam>(
+function fault<K extends Seam>(
   clause: ClauseId,
   description: string,
   seam: K,
@@ -97,6 +104,19 @@ function firstOfLists(body: unknown): unknown {
   return isRecord(b) ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])) : b;
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The create body's optional fields: documented, not required. */
+const OPTIONAL: readonly string[] = FIELDS.filter((f) => f !== 'name' && f !== 'url');
+/** `null` in an optional field read by `asNull` (a field's value, or undefined: left out); other values as faithful. */
+const optionalNull = (asNull: (field: string) => Typed) =>
+  deviation(
+    'typed',
+    (faithful) => (field, value) =>
+      value === null && OPTIONAL.includes(field) ? asNull(field) : faithful(field, value),
+  );
+const leftOut = (): Typed => ({ value: undefined });
+/** The body without the fields the documentation does not list (ValidationPipe's `whitelist`). */
+const documentedOnly = (body: Body): Body =>
+  Object.fromEntries(Object.entries(body).filter(([key]) => (FIELDS as readonly string[]).includes(key)));
 
 export const faults = {
   // The 201 body
@@ -296,13 +316,14 @@ export const faults = {
         return taken;
       }),
   ),
+  // The gap is wide enough that three creates sent at once still overlap on a loaded machine.
   'duplicate-race': fault(
     'duplicate-url-concurrent',
-    'the url check and the insert are 30 ms apart: concurrent creates for one url all succeed',
+    'the url check and the insert are 250 ms apart: concurrent creates for one url all succeed',
     'checkDuplicate',
     (faithful) => async (input, store) => {
       const taken = await faithful(input, store);
-      await sleep(30);
+      await sleep(250);
       return taken;
     },
   ),
@@ -441,10 +462,28 @@ export const faults = {
     'createdAnswer',
     () => () => ({ status: 0, cut: 'drop' }),
   ),
-} satisfies Record<string, Fault>;
-
-export type FaultName = keyof typeof faults;
-export const faultNames = Object.keys(faults) as FaultName[];
+  // null in optional fields: refused (the faithful behaviour) or taken as left out, nothing else
+  'optional-null-500': fault(
+    'optional-null',
+    'null in an optional field crashes the server (500)',
+    'typed',
+    optionalNull(() => {
+      throw new TypeError("Cannot read properties of null (reading 'length')");
+    }).deviate,
+  ),
+  'optional-null-as-text': fault(
+    'optional-null',
+    'description: null is stored as the text "null" (the flags are taken as left out)',
+    'typed',
+    optionalNull((field) => (field === 'description' ? { value: String(null) } : leftOut())).deviate,
+  ),
+  'optional-null-public-true': fault(
+    'optional-null',
+    'public: null makes a public group, where leaving public out makes a private one',
+    'typed',
+    optionalNull((field) => (field === 'public' ? { value: true } : leftOut())).deviate,
+  ),
+} satisfies Record<FaultName, Fault>;
 
 /**
  * Faithful variants: servers that honour the documentation but differ from the reference where it
@@ -571,7 +610,38 @@ export const variants = {
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
   ),
-} satisfies Record<string, Variant>;
+  // What a NestJS API does with its defaults (docs/api-facts.md, "The framework behind the API").
+  'nestjs-defaults': variant(
+    "NestJS and class-validator's defaults: null in an optional field taken as left out (@IsOptional), unknown " +
+      "fields stripped (whitelist), a bare JSON scalar refused by the parser (strict), the framework's error " +
+      'bodies; the button hidden and other server-owned values by default',
+    optionalNull(leftOut),
+    deviation('validate', (faithful) => (body) => faithful(isRecord(body) ? documentedOnly(body) : body)),
+    deviation('parseBody', (faithful) => (raw) => {
+      const parsed = faithful(raw);
+      return 'body' in parsed && (typeof parsed.body !== 'object' || parsed.body === null)
+        ? { malformed: true }
+        : parsed;
+    }),
+    deviation('errorBody', () => (status) => ({ contentType: JSON_TYPE, text: JSON.stringify(nestError(status)) })),
+    deviation('defaults', (faithful) => ({
+      ...faithful,
+      hideFollowJoinButton: true,
+      roomType: 'GROUP',
+      isMember: false,
+      membersCount: 0,
+    })),
+  ),
+  'optional-null-absent-public-by-default': variant(
+    'null in an optional field taken as left out, and a group is public unless the body says otherwise',
+    optionalNull(leftOut),
+    deviation('defaults', (faithful) => ({ ...faithful, public: true })),
+  ),
+} satisfies Record<VariantName, Variant>;
 
-export type VariantName = keyof typeof variants;
-export const variantNames = Object.keys(variants) as VariantName[];
+/** NestJS's HttpException bodies: a ValidationPipe 400 lists its messages, other statuses say their name. */
+function nestError(status: number) {
+  const name = http.STATUS_CODES[status] ?? 'Error';
+  if (status === 400) return { statusCode: 400, message: ['the problems of the body, one a line'], error: name };
+  return status === 401 ? { statusCode: 401, message: name } : { statusCode: status, message: name, error: name };
+}

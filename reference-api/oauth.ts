@@ -210,5 +210,3 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
 
   return { signingKey, issueAccessToken, issueRefreshToken, route };
 }
-
-export type IdentityProvider = ReturnType<typeof createIdentityProvider>;

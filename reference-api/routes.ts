@@ -39,7 +39,7 @@ const ROUTES: Route[] = [
   },
 ];
 
-export const newStats = (): ReferenceApiStats => ({ requests: 0, byRoute: {}, groupsCreated: 0 });
+const newStats = (): ReferenceApiStats => ({ requests: 0, byRoute: {}, groupsCreated: 0 });
 
 export function count(stats: ReferenceApiStats, route: string): void {
   stats.requests++;

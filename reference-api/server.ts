@@ -16,7 +16,7 @@ import { type ClientRegistration, createIdentityProvider, type Grant } from './o
 import { count, createInstance, type Instance } from './routes';
 import type { ReferenceApiStats } from './service';
 
-export type { ClientRegistration, Grant } from './oauth';
+export type { Grant } from './oauth';
 export type { ReferenceApiStats } from './service';
 
 export const API_BASE_PATH = '/quran-reflect';

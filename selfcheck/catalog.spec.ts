@@ -17,7 +17,7 @@ const families: Record<string, ClauseId[]> = {
   'the group as sent and its optional fields': ['create-echo', 'create-text-intact', 'create-optional-omitted'],
   'ownership and server-owned fields': ['create-owner', 'server-owned-fields'],
   'length limits': ['limits-max-accepted', 'limits-over-rejected'],
-  validation: ['validation-required', 'validation-types', 'validation-malformed'],
+  validation: ['validation-required', 'validation-types', 'validation-malformed', 'optional-null'],
   'duplicate url': ['duplicate-url', 'duplicate-url-concurrent'],
   authentication: ['auth-missing', 'auth-invalid', 'auth-client-id'],
   'no side effect of a rejection': ['rejected-no-side-effect'],

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { clauseIds, clauses } from '../fixtures/contract/clauses';
-import { LEDGER_FILE } from '../fixtures/harness/ledger';
+import { LEDGER_FILE } from '../fixtures/contract/ledger-format';
 import type { ReferenceApiStats } from '../reference-api/server';
 import { test as base, expect, type SuiteRun, tempDir } from './fixtures';
 import { htmlReportData, scanRun, secretsFromLog } from './scan';

@@ -14,7 +14,8 @@ import { type EnvironmentName, readSettings, type SuiteEnvironment } from '../fi
 import type { AnnotationType } from '../fixtures/contract/annotations';
 import { annotationsOf } from '../fixtures/contract/annotations';
 import type { ClauseId } from '../fixtures/contract/clauses';
-import { LEDGER_FILE, Ledger, LedgerEntry } from '../fixtures/harness/ledger';
+import { LEDGER_FILE, LedgerEntry } from '../fixtures/contract/ledger-format';
+import { Ledger } from '../fixtures/harness/ledger';
 import { startForwarder } from '../fixtures/harness/proxy/forwarder';
 import type { EnvironmentVerdict } from '../fixtures/reporting/verdict';
 import {
@@ -293,7 +294,7 @@ type WorkerFixtures = {
   /**
    * Makes a value once per worker and key: a child run that several tests read. Those tests stay
    * in one worker (a `describe` in mode `default`). Worker fixtures are declared here only, so that
-   * every self-test file shares one worker pool: a worker process costs about 1.5 s of CPU.
+   * every self-test file shares one worker pool: a worker process is costly to start (docs/self-check.md).
    */
   once: <T>(key: string, make: () => Promise<T>) => Promise<T>;
   /** `runSuite` for `once`: the run goes to the worker's folder, under `name`. */

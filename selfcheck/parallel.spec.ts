@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LEDGER_FILE, LEDGER_LOG } from '../fixtures/harness/ledger';
+import { LEDGER_FILE, LEDGER_LOG } from '../fixtures/contract/ledger-format';
 import { test as base, expect, type JsonTest, pointAt, type ServedApi, type SuiteRun, tempDir } from './fixtures';
 
 type Overlapping = { repeated: SuiteRun; shards: SuiteRun[]; merged: SuiteRun; api: ServedApi };

@@ -1,15 +1,19 @@
 /**
  * What a run leaves in production, where nothing can be deleted: without PRODUCTION_ALLOW_WRITES
- * no group, and on a server lenient enough to accept the 400 checks' bodies, only private test
- * groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
+ * no group, on the reference API and on every faithful variant of it (what the run let through is
+ * sent to each again), and on a server lenient enough to accept the 400 checks' bodies, only private
+ * test groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
  * API answered it. Production is a reference API served in-process: full child runs for what a
  * run does, the credential proxy alone for what it lets through to a lenient server.
  */
+
+import type { IncomingMessage } from 'node:http';
 import { NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/contract/data';
+import { readLedger } from '../fixtures/contract/ledger-format';
 import { negativeCases } from '../fixtures/contract/request-space';
-import { readLedger } from '../fixtures/harness/ledger';
 import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
-import { API_BASE_PATH } from '../reference-api/server';
+import { variantNames } from '../reference-api/faults';
+import { API_BASE_PATH, type InstanceName, instanceBasePath } from '../reference-api/server';
 import { test as base, expect, type Forwarder, pointAt, type ServedApi, type SuiteRun } from './fixtures';
 
 const grant = { sub: 'user-production-qa', clientId: 'prod-client', scope: 'room.create room.read' };
@@ -19,12 +23,20 @@ const production = (api: ServedApi, writes: boolean) => ({
 });
 
 type Production = { run: SuiteRun; api: ServedApi };
-const test = base.extend<{ readOnly: Production; withWrites: Production }>({
+/** A request as the API received it. */
+type Received = { method: string; path: string; headers: Record<string, string>; body: Buffer };
+const test = base.extend<{
+  readOnly: Production & { received: Received[] };
+  withWrites: Production;
+  smoke: Production;
+}>({
   readOnly: async ({ once, shareRun, shareReferenceApi }, use) =>
     use(
       await once('read-only', async () => {
         const api = await shareReferenceApi();
-        return { run: await shareRun('read-only', ['--project=production'], production(api, false)), api };
+        const received = recorded(api);
+        const run = await shareRun('read-only', ['--project=production'], production(api, false));
+        return { run, api, received };
       }),
     ),
   withWrites: async ({ once, shareRun, shareReferenceApi }, use) =>
@@ -34,7 +46,19 @@ const test = base.extend<{ readOnly: Production; withWrites: Production }>({
         return { run: await shareRun('with-writes', ['--project=production'], production(api, true)), api };
       }),
     ),
+  smoke: async ({ once, shareRun, shareReferenceApi }, use) =>
+    use(
+      await once('smoke', async () => {
+        const api = await shareReferenceApi();
+        const args = ['--project=production', '--grep', '@smoke'];
+        return { run: await shareRun('smoke', args, production(api, true)), api };
+      }),
+    ),
 });
+
+/** What a run that may write to production says before its first test. */
+const announced =
+  /^production: PRODUCTION_ALLOW_WRITES=true for this run: it may create up to (\d+) group\(s\), all private/m;
 
 test.describe('without PRODUCTION_ALLOW_WRITES', () => {
   test.describe.configure({ mode: 'default' });
@@ -43,6 +67,30 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
     expect(run.code, run.tail()).toBe(0);
     expect(api.stats.groupsCreated).toBe(0);
     expect(run.ledger).toEqual([]);
+  });
+
+  test('every create it let through, every faithful variant of the reference API refuses: 0 groups on each', async ({
+    readOnly: { run, api, received },
+  }) => {
+    expect(run.code, run.tail()).toBe(0);
+    const creates = received.filter((r) => r.method === 'POST' && r.path.endsWith('/v1/rooms/groups'));
+    expect(creates.length).toBeGreaterThanOrEqual(20);
+    const servers: InstanceName[] = ['faithful', ...variantNames];
+    const statuses = await Promise.all(
+      servers.flatMap((name) =>
+        creates.map(async (c) => {
+          const { method, headers, body } = c;
+          const answer = await fetch(`${api.origin}${instanceBasePath(name)}/v1/rooms/groups`, {
+            method,
+            headers,
+            body,
+          });
+          return answer.status;
+        }),
+      ),
+    );
+    expect(statuses.filter((s) => s < 400)).toEqual([]);
+    expect(servers.filter((name) => api.instance(name).stats.groupsCreated !== 0)).toEqual([]);
   });
 
   test('every test that could make a group is skipped, saying why', async ({ readOnly: { run } }) => {
@@ -72,6 +120,11 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
     expect(run.testsWith('unexpected')).toEqual([]);
   });
 
+  test('it announces no writes', async ({ readOnly: { run } }) => {
+    expect(run.stdout).not.toMatch(announced);
+    expect(run.stdout).not.toContain('Groups created');
+  });
+
   test('its GO is not a go-live GO, and the console says why each clause was not verified, and how to opt in', async ({
     readOnly: { run },
   }) => {
@@ -98,6 +151,8 @@ test.describe('with PRODUCTION_ALLOW_WRITES', () => {
     expect(run.code, run.tail()).toBe(0);
     const made = api.groups();
     expect(made).toHaveLength(2);
+    // Announced before the first test, and the figure is the full run's.
+    expect(announced.exec(run.stdout)?.[1]).toBe('2');
     for (const g of made)
       expect([g.isPublic, g.url.startsWith(URL_PREFIX), g.name.startsWith(NAME_PREFIX)]).toEqual([false, true, true]);
   });
@@ -120,6 +175,30 @@ test.describe('with PRODUCTION_ALLOW_WRITES', () => {
       expect(e.test).toBeTruthy();
       expect(Number.isNaN(Date.parse(e.time))).toBe(false);
     }
+  });
+});
+
+test.describe('the go-live check, opted in on its command line', () => {
+  test.describe.configure({ mode: 'default' });
+
+  test('a smoke run makes exactly one private group, announced before its first test', async ({
+    smoke: { run, api },
+  }) => {
+    expect(run.code, run.tail()).toBe(0);
+    expect(api.groups().map((g) => g.isPublic)).toEqual([false]);
+    expect(run.ledger.map((e) => [e.environment, e.visibility])).toEqual([['production', 'private']]);
+    const notice = announced.exec(run.stdout);
+    expect(notice, run.tail()).not.toBeNull();
+    expect(Number(notice![1])).toBeGreaterThanOrEqual(1);
+    expect(notice!.index).toBeLessThan(run.stdout.indexOf('Running '));
+    expect(run.stdout).toContain('nothing can delete; each is listed in ');
+  });
+
+  test('its summary says how many groups it made and where the ledger is', async ({ smoke: { run } }) => {
+    expect(run.summary).toMatch(/^1 group\(s\) \(production: 1 private\); .*Full list: `[^`]*created-groups\.json`/m);
+    expect(run.stdout).toMatch(
+      /^Groups created \(nothing can delete them\): production: 1 private; listed in \S*created-groups\.json$/m,
+    );
   });
 });
 
@@ -178,3 +257,21 @@ test('with the opt-in, a group asked private that the server makes public is lis
     ['created', 'public', true, false],
   ]);
 });
+
+/** Every request `api` receives from now on, as it received it (the credential proxy's headers included). */
+function recorded(api: ServedApi): Received[] {
+  const received: Received[] = [];
+  api.server.prependListener('request', (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const headers = Object.fromEntries(
+        ['content-type', 'x-auth-token', 'x-client-id'].flatMap((h) =>
+          req.headers[h] ? [[h, String(req.headers[h])]] : [],
+        ),
+      );
+      received.push({ method: req.method ?? '', path: req.url ?? '', headers, body: Buffer.concat(chunks) });
+    });
+  });
+  return received;
+}

@@ -12,7 +12,10 @@ import {
   type EnvironmentName,
   type environmentVariables,
   explainProblems,
+  loadDotenv,
   localMayRun,
+  OptInInFileError,
+  projectMayRun,
   readEnvironment,
   readSettings,
   suiteVariables,
@@ -74,20 +77,28 @@ test("a secret's value is never shown, whatever is wrong with it", () => {
   }
 });
 
-test('nothing set is "not configured"; anything set, even empty, is configured or misconfigured', () => {
+test('nothing set is "not configured"; anything set is configured or misconfigured', () => {
   const status = (source: NodeJS.ProcessEnv) =>
     readSettings({ ...AUTH, ...source }).settings?.environments.prelive.status;
   expect(status({})).toBe('not-configured');
-  expect(readSettings({ ...AUTH, PRELIVE_CLIENT_ID: '' }).problems).toEqual([
-    'PRELIVE_CLIENT_ID is set but empty',
-    expect.stringMatching(
-      /^no credentials: set PRELIVE_ACCESS_TOKEN, or PRELIVE_REFRESH_TOKEN with PRELIVE_CLIENT_SECRET/,
-    ),
-  ]);
   expect(readEnvironment('prelive', { PRELIVE_USER_ID: 'u' }, readSettings(AUTH).settings!.suite).status).toBe(
     'misconfigured',
   );
   expect(status(prelive)).toBe('ok');
+});
+
+test('an empty value is unset, as a CI secret that is not defined arrives: no problem, the default applies', () => {
+  const unsetSecrets = { PRELIVE_CLIENT_ID: '', PRELIVE_CLIENT_SECRET: '', PRELIVE_ACCESS_TOKEN: '' };
+  const read = readSettings({ ...AUTH, ...unsetSecrets, PRODUCTION_ALLOW_WRITES: '', QR_WORKERS: '', QR_SEED: '' });
+  expect(read.problems).toEqual([]);
+  expect(read.settings?.environments.prelive.status).toBe('not-configured');
+  expect(read.settings?.suite).toMatchObject({ PRODUCTION_ALLOW_WRITES: false, QR_WORKERS: 2 });
+  expect(read.settings?.suite.QR_SEED).toBeUndefined();
+  const configured = readSettings({ ...AUTH, ...prelive, PRELIVE_REFRESH_TOKEN: '', PRELIVE_API_BASE_URL: '' });
+  expect(configured.settings?.environments.prelive).toMatchObject({
+    status: 'ok',
+    env: { refreshToken: undefined, apiBaseUrl: documentedHosts.prelive.api },
+  });
 });
 
 test('an environment configured with a client and a token gets the documented hosts by default', () => {
@@ -121,6 +132,49 @@ test('a request waits 15 s at most unless told otherwise, and never less than 10
   expect(timeout('120001').problems).toEqual([expect.stringMatching(/^QR_REQUEST_TIMEOUT_MS must be at most 120000/)]);
 });
 
+// ---- .env ---------------------------------------------------------------------------------------
+
+/** `.env` holding `lines`, in a folder of its own; what loadDotenv makes of it for a run whose environment is `run`. */
+function withDotenv(lines: string[], run: NodeJS.ProcessEnv) {
+  const dir = tempDir('dotenv');
+  fs.writeFileSync(path.join(dir, '.env'), `${lines.join('\n')}\n`);
+  const target = { ...run };
+  try {
+    loadDotenv(target, dir);
+    return { target };
+  } catch (e) {
+    return { target, error: e as Error };
+  }
+}
+
+test('.env fills what the run leaves unset (empty included) and never wins over a value the run sets', () => {
+  const { target, error } = withDotenv(['PRELIVE_CLIENT_ID=from-file', 'QR_WORKERS=1', 'QR_SEED=7'], {
+    QR_WORKERS: '3',
+    QR_SEED: '',
+  });
+  expect(error).toBeUndefined();
+  expect(target).toEqual({ PRELIVE_CLIENT_ID: 'from-file', QR_WORKERS: '3', QR_SEED: '7' });
+  expect(withDotenv(['PRELIVE_CLIENT_ID=from-file'], { QR_DOTENV: 'off' }).target).toEqual({ QR_DOTENV: 'off' });
+});
+
+test('a .env that sets PRODUCTION_ALLOW_WRITES is refused in one line saying how to opt in for one run', () => {
+  for (const value of ['true', 'false', '1']) {
+    const { target, error } = withDotenv(['PRODUCTION_CLIENT_ID=c', `PRODUCTION_ALLOW_WRITES=${value}`], {
+      PRODUCTION_ALLOW_WRITES: 'true',
+    });
+    expect(error).toBeInstanceOf(OptInInFileError);
+    expect(error?.message).toMatch(
+      /^PRODUCTION_ALLOW_WRITES is set in .*\.env, .*: delete that line and opt in on the command line of the run .*PRODUCTION_ALLOW_WRITES=true npx playwright test --project=production/,
+    );
+    expect(error?.message).not.toContain('\n');
+    expect(target.PRODUCTION_CLIENT_ID).toBeUndefined();
+  }
+  // Empty is unset, there too; and the run's own opt-in stays the run's.
+  const { target, error } = withDotenv(['PRODUCTION_ALLOW_WRITES='], { PRODUCTION_ALLOW_WRITES: 'true' });
+  expect(error).toBeUndefined();
+  expect(target).toEqual({ PRODUCTION_ALLOW_WRITES: 'true' });
+});
+
 // ---- .env.example ------------------------------------------------------------------------------
 
 type Line = { index: number; name: string; literal: string; saysDefault: boolean };
@@ -145,8 +199,8 @@ function assignments(lines: string[]): Line[] {
 /** The value the suite uses for one variable set alone (with what its environment needs), or undefined when refused. */
 function effective(name: string, value: string | undefined): { value: unknown } | undefined {
   if (name in suiteVariables) {
-    const parsed = suiteVariables[name as keyof typeof suiteVariables].schema.safeParse(value);
-    return parsed.success ? { value: parsed.data } : undefined;
+    const { suite } = readSettings({ ...AUTH, [name]: value });
+    return suite ? { value: suite[name as keyof typeof suiteVariables] } : undefined;
   }
   const [prefix, ...rest] = name.split('_');
   const environment = prefix.toLowerCase() as EnvironmentName;
@@ -165,6 +219,8 @@ test('.env.example uncommented line by line: every value is accepted as document
   const lines = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8').split('\n');
   const documented = assignments(lines);
   expect(documented.length).toBeGreaterThan(15);
+  // Production writes are opted in per run, never from a file: the example offers no such line.
+  expect(documented.map((d) => d.name)).not.toContain('PRODUCTION_ALLOW_WRITES');
   for (const [step, line] of documented.entries()) {
     lines[line.index] = lines[line.index].replace(/^# ?/, '');
     const parsed = dotenv.parse(lines.join('\n'));
@@ -173,6 +229,10 @@ test('.env.example uncommented line by line: every value is accepted as document
       const where = `${name}=${literal}, after uncommenting ${step + 1} line(s)`;
       if (problems.some((p) => p.startsWith(`${name} `))) continue;
       expect(parsed[name], `${where}: dotenv reads what the line shows`).toBe(literal);
+      if (literal === '') {
+        expect(effective(name, ''), `${where}: an empty value is unset`).toEqual(effective(name, undefined));
+        continue;
+      }
       const used = effective(name, parsed[name]);
       expect(used, `${where}: refused, yet not named among the problems`).toBeDefined();
       expect(means(used!.value, literal), `${where}: accepted as ${JSON.stringify(used!.value)}`).toBe(true);
@@ -190,4 +250,6 @@ test('the embedded API starts unless only other projects are asked for, however 
   expect(localMayRun(run('--project', 'prelive', 'local'))).toBe(true);
   expect(localMayRun(run('--project=pre*'))).toBe(true);
   expect(localMayRun(run('--project=prelive', '--grep', 'local'))).toBe(false);
+  expect(projectMayRun('production', run('--project=local'))).toBe(false);
+  expect(projectMayRun('production', run('--project', 'local', 'production'))).toBe(true);
 });

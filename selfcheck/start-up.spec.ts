@@ -1,8 +1,8 @@
 /**
  * What the suite refuses before running anything: variables with problems, a known-deviations
- * file that is not valid, a `--project` that is not configured. Each stops the run at once with
- * exit code 2 and one message naming every problem. And the harness itself: a child run gets
- * none of the caller's environment variables and reads no `.env`.
+ * file that is not valid, a `--project` that is not configured, a `.env` that opts in to production
+ * writes. Each stops the run at once with exit code 2 and one message naming every problem. And the
+ * harness itself: a child run gets none of the caller's environment variables and reads no `.env`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,5 +91,20 @@ test('an invalid known-deviations file stops the run at start-up, every entry pr
   );
   expect(run.stderr).toContain('entry 0.reviewBy: must be a date YYYY-MM-DD');
   expect(run.stderr).toContain('entry 1.link: must be an http(s) URL');
+  expect(run.tests).toEqual([]);
+});
+
+test('a .env that opts in to production writes is refused at start: exit 2, one line saying how to opt in per run', async ({
+  runSuite,
+}) => {
+  const home = tempDir('dotenv-opt-in');
+  fs.writeFileSync(path.join(home, '.env'), '# the go-live check\nPRODUCTION_ALLOW_WRITES=true\n');
+  const run = await runSuite(['--project=local'], { QR_DOTENV: 'on' }, { cwd: home });
+  expect(run.code, run.tail()).toBe(2);
+  expect(run.output.trim().split('\n')).toEqual([
+    expect.stringMatching(
+      /^PRODUCTION_ALLOW_WRITES is set in \.env, .*: delete that line and opt in on the command line of the run that should write, e\.g\. PRODUCTION_ALLOW_WRITES=true npx playwright test --project=production --grep @smoke$/,
+    ),
+  ]);
   expect(run.tests).toEqual([]);
 });

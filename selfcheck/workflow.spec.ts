@@ -1,253 +1,383 @@
 /**
- * The CI workflow keeps its promises (docs/tokens-and-ci.md): triggers, a current Node LTS, concurrency
- * per ref that never cancels a running job, the project's self-check, production writes only in the
- * reviewed `production-writes` environment, untested environments never shown as a GO, one machine per
- * environment with sharding as an option, merged reports and ledgers kept, no browser install, only
- * the secrets the suite knows, and no expression pasted into a shell script.
- * The plan and verdict scripts are run with bash for the scenarios that matter.
+ * The CI workflows keep their promises (docs/tokens-and-ci.md, docs/ci-tokens.md): the self-check is
+ * all a pull request runs; the contract runs are a reusable workflow a short caller pins, which checks
+ * out the suite at the pinned commit; every action is pinned to a commit SHA with its version; one
+ * concurrency group per environment that never cancels a running job; production writes only in the
+ * reviewed environment; the secrets reach only the steps that need them, never pasted into a script.
+ * The token step's script runs against the reference API's token endpoint with a fake `gh` on PATH.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { environments, environmentVariables } from '../fixtures/config/settings';
-import { expect, tempDir, test } from './fixtures';
+import { environmentVariables } from '../fixtures/config/settings';
+import { createReferenceApi, listen } from '../reference-api/server';
+import { rotateRefreshToken } from '../tools/rotate-refresh-token';
+import { expect, ROOT, tempDir, test } from './fixtures';
 
-const root = path.join(__dirname, '..');
-const text = fs.readFileSync(path.join(root, '.github', 'workflows', 'contract.yml'), 'utf8');
-// biome-ignore lint/suspicious/noExplicitAny: the workflow's YAML, read key by key by the tests
+// biome-ignore lint/suspicious/noExplicitAny: the workflows' YAML, read key by key by the tests
 type Yaml = any;
-const workflow = parse(text) as { on: Yaml; permissions: unknown; jobs: Record<string, Job> };
-type Step = {
-  name?: string;
-  id?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  env?: Record<string, string>;
-  with?: Yaml;
-};
-type Job = {
-  name?: string;
-  if?: string;
-  needs?: string | string[];
-  environment?: string | { name: string };
-  steps: Step[];
-} & Record<string, Yaml>;
-const jobs = workflow.jobs;
-const steps = (job: string) => jobs[job].steps;
-const runs = (job: string) =>
-  steps(job)
-    .map((s) => String(s.run ?? ''))
-    .join('\n');
-const stepWith = (job: string, needle: string) => steps(job).find((s) => String(s.run ?? '').includes(needle))!;
-const uploads = (job: string) => steps(job).filter((s) => String(s.uses).startsWith('actions/upload-artifact'));
-const code = text
-  .split('\n')
-  .filter((l) => !l.trim().startsWith('#'))
-  .join('\n');
-const hasBash = spawnSync('bash', ['-c', 'command -v jq'], { stdio: 'ignore' }).status === 0;
+type Step = { name?: string; id?: string; uses?: string; run?: string; if?: string; env?: Record<string, string> };
+type Job = { steps: Step[]; uses?: string; with?: Yaml; if?: string } & Record<string, Yaml>;
+type Workflow = { on: Yaml; permissions?: Yaml; concurrency?: Yaml; jobs: Record<string, Job> };
 
-/** Runs one step's script with bash, as a runner would: its env, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files. */
-function runStep(step: Step, env: Record<string, string>, cwd = tempDir('workflow')) {
-  const output = path.join(cwd, 'github-output');
-  const summary = path.join(cwd, 'step-summary');
-  for (const f of [output, summary]) fs.writeFileSync(f, '');
-  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', String(step.run)], {
-    cwd,
-    env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
-    encoding: 'utf8',
-  });
-  const lines = fs.readFileSync(output, 'utf8').split('\n').filter(Boolean);
-  const outputs = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return { code: r.status, stdout: r.stdout, outputs, summary: fs.readFileSync(summary, 'utf8') };
+const files = {
+  selfcheck: '.github/workflows/selfcheck.yml',
+  suite: '.github/workflows/contract-suite.yml',
+  contract: '.github/workflows/contract.yml',
+  caller: '.github/caller/contract.yml',
+} as const;
+const text = (f: keyof typeof files) => fs.readFileSync(path.join(ROOT, files[f]), 'utf8');
+const workflow = (f: keyof typeof files) => parse(text(f)) as Workflow;
+const suiteJob = workflow('suite').jobs.contract;
+const step = (name: string) => suiteJob.steps.find((s) => s.name?.startsWith(name) || s.uses?.startsWith(name))!;
+const hasBash = spawnSync('bash', ['-c', 'true'], { stdio: 'ignore' }).status === 0;
+
+/** What is wrong with each `uses:` of a workflow's text: a local path, or a 40-hex commit SHA with a version comment. */
+function unpinned(workflowText: string): string[] {
+  return workflowText
+    .split('\n')
+    .map((line) => /^\s*(?:-\s+)?uses:\s*['"]?([^\s'"#]+)['"]?\s*(?:#\s*(.*))?$/.exec(line))
+    .filter((m) => m !== null)
+    .filter(([, ref, comment]) => {
+      if (ref.startsWith('./')) return false;
+      const sha = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(ref);
+      const version = ref.startsWith('actions/') ? /^v\d+\.\d+\.\d+\b/ : /^\S+/;
+      return !sha || !version.test(comment ?? '');
+    })
+    .map(([line]) => line.trim());
 }
 
-const plan = (env: Record<string, string>) => {
-  const r = runStep(steps('plan')[0], { HAS_PRELIVE: 'true', HAS_PRODUCTION: 'true', ...env });
-  expect(r.code, r.stdout).toBe(0);
-  const untested: string[] = JSON.parse(r.outputs.untested);
-  return { include: JSON.parse(r.outputs.include), untested, writes: r.outputs.writes };
-};
-
-test('triggers: push to main, pull requests, a schedule, a dispatch with environment, grep, shards, writes', () => {
-  const on = workflow.on;
-  expect(Object.keys(on).sort()).toEqual(['pull_request', 'push', 'schedule', 'workflow_dispatch']);
-  expect(on.push.branches).toEqual(['main']);
-  expect(on.schedule[0].cron).toMatch(/^(\S+\s+){4}\S+$/);
-  const inputs = on.workflow_dispatch.inputs;
-  expect(inputs.environment.options).toEqual(expect.arrayContaining(['prelive', 'production']));
-  expect(inputs.grep.type).toBe('string');
-  expect(inputs.shards).toMatchObject({ default: '1' });
-  expect(inputs.allow_production_writes).toMatchObject({ type: 'boolean', default: false });
-  expect(workflow.permissions).toEqual({ contents: 'read' });
-});
-
-test('every job that runs Node sets up a current LTS (22 or 24), and engines keeps Node 20.18.1+ and names it', () => {
-  const engines: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node;
-  expect(engines).toMatch(/\^20\.18\.1/);
-  for (const [name, job] of Object.entries(jobs)) {
-    if (!/\b(npm|npx|node)\b/.test(job.steps.map((s) => s.run ?? '').join('\n'))) continue;
-    const setup = job.steps.find((s) => String(s.uses).startsWith('actions/setup-node'));
-    expect(setup, `${name} sets up Node`).toBeDefined();
-    const major = String(setup!.with['node-version']);
-    expect(['22', '24'], `${name}: Node ${major}`).toContain(major);
-    expect(engines, `engines covers the Node of ${name}`).toContain(`^${major}`);
+test('every uses: is a local path or a commit SHA with its version, the same version everywhere', () => {
+  expect(unpinned('      - uses: actions/checkout@v4')).toHaveLength(1);
+  expect(unpinned('      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1')).toHaveLength(1);
+  expect(unpinned('    uses: a/b/.github/workflows/x.yml@3d3c42e5aac5ba805825da76410c181273ba90b1 # main')).toEqual([]);
+  expect(unpinned('      - uses: ./.github/actions/setup')).toEqual([]);
+  const pins = new Map<string, Set<string>>();
+  for (const f of Object.keys(files) as (keyof typeof files)[]) {
+    expect(unpinned(text(f)), files[f]).toEqual([]);
+    for (const [, action, pin] of text(f).matchAll(/uses:\s*(actions\/[\w-]+)@(\S+ # \S+)/g))
+      pins.set(action, (pins.get(action) ?? new Set()).add(pin));
   }
+  for (const [action, seen] of pins) expect([...seen], action).toHaveLength(1);
+  expect(pins.size).toBeGreaterThanOrEqual(3);
+  const dependabot = parse(fs.readFileSync(path.join(ROOT, '.github', 'dependabot.yml'), 'utf8'));
+  expect(dependabot.updates).toContainEqual(expect.objectContaining({ 'package-ecosystem': 'github-actions' }));
 });
 
-test("concurrency: groups carry the ref (no run cancels another branch's), nothing running is cancelled", () => {
-  expect((workflow as Yaml).concurrency).toBeUndefined();
-  const grouped = Object.entries(jobs).filter(([, j]) => j.concurrency);
-  expect(grouped.map(([n]) => n)).toEqual(expect.arrayContaining(['selfcheck', 'contract', 'production-writes']));
-  for (const [name, job] of grouped) {
-    expect(job.concurrency.group, name).toMatch(/github\.(ref|head_ref)\b/);
-    expect(job.concurrency['cancel-in-progress'], name).toBe(false);
-  }
-  expect(jobs.contract.concurrency.group).toContain('matrix.environment');
-  expect(jobs.contract.concurrency.group).toContain('matrix.shard');
+test('pull requests run the self-check only: npm ci && npm test, no secret, no live environment', () => {
+  const selfcheck = workflow('selfcheck');
+  expect(Object.keys(selfcheck.on).sort()).toEqual(['pull_request', 'push', 'workflow_dispatch']);
+  expect(selfcheck.on.push.branches).toEqual(['main']);
+  const commands = selfcheck.jobs.selfcheck.steps.map((s) => s.run).filter(Boolean) as string[];
+  expect(commands.findIndex((c) => /^npm ci\b/.test(c))).toBeLessThan(commands.indexOf('npm test'));
+  expect(JSON.stringify(selfcheck)).not.toMatch(/secrets\.|"environment"|contract-suite/);
+  // The contract runs: scheduled or dispatched, never on a pull request (nor a push).
+  for (const f of ['contract', 'caller'] as const)
+    expect(Object.keys(workflow(f).on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+  expect(Object.keys(workflow('suite').on)).toEqual(['workflow_call']);
+  expect(workflow('contract').on.schedule[0].cron).toMatch(/^(\S+\s+){4}\S+$/);
+  // A full run says so in its name: the go-live check reads the latest completed one (docs/reading-results.md).
+  expect(workflow('caller')['run-name' as 'on']).toMatch(/'full'/);
 });
 
-test('the self-check runs npm ci && npm test on pull requests and pushes to main, without secrets', () => {
-  const job = jobs.selfcheck;
-  expect(job.if).toContain("github.event_name == 'pull_request'");
-  expect(job.if).toContain("github.event_name == 'push'");
-  const commands = job.steps.map((s) => s.run).filter(Boolean);
-  expect(commands.findIndex((c) => /^npm ci\b/.test(c!))).toBeLessThan(commands.indexOf('npm test'));
-  expect(commands).toContain('npm test');
-  expect(JSON.stringify(job)).not.toContain('secrets.');
-  // The contract jobs do not run on pushes: their plan is skipped there.
-  expect(jobs.plan.if).toBe("github.event_name != 'push'");
+test("the caller a team copies is this repository's own but for the pin, and stays short", () => {
+  const body = (f: 'contract' | 'caller') =>
+    text(f)
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .map((l) => l.replace(/uses: \S+contract-suite\.yml\S*( # .*)?$/, 'uses: <the reusable workflow>'))
+      .join('\n');
+  expect(body('contract')).toBe(body('caller'));
+  expect(text('contract')).toContain('uses: ./.github/workflows/contract-suite.yml');
+  expect(text('caller')).toMatch(/uses: [\w-]+\/[\w.-]+\/\.github\/workflows\/contract-suite\.yml@[0-9a-f]{40} # /);
+  // The pinned commit has the reusable workflow (checked where the clone has that commit).
+  const pinned = /contract-suite\.yml@([0-9a-f]{40})/.exec(text('caller'))![1];
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, stdio: 'ignore' }).status;
+  if (git('cat-file', '-e', `${pinned}^{commit}`) === 0)
+    expect(git('cat-file', '-e', `${pinned}:${files.suite}`)).toBe(0);
+  for (const f of Object.keys(files) as (keyof typeof files)[])
+    expect(text(f).split('\n').length, files[f]).toBeLessThan(150);
+  const jobs = workflow('caller').jobs;
+  expect(Object.values(jobs).map((j) => j.with.environment)).toEqual(['prelive', 'production']);
+  expect(Object.values(jobs).every((j) => j.secrets === 'inherit')).toBe(true);
+  expect(jobs.prelive.with['production-writes']).toBeUndefined();
 });
 
-test('production writes: only in the production-writes environment, on a dispatch with the input, reviewed', () => {
-  const writing = Object.entries(jobs).filter(([, j]) => JSON.stringify(j).includes('PRODUCTION_ALLOW_WRITES'));
-  expect(writing.map(([n]) => n)).toEqual(['production-writes']);
-  expect(code.match(/PRODUCTION_ALLOW_WRITES:/g)).toHaveLength(1);
-  const job = jobs['production-writes'];
-  const envName = typeof job.environment === 'string' ? job.environment : job.environment?.name;
-  expect(envName).toBe('production-writes');
-  expect(Object.values(jobs).filter((j) => j.environment)).toHaveLength(1);
-  expect(job.if).toContain("github.event_name == 'workflow_dispatch'");
-  expect(job.if).toContain('inputs.allow_production_writes');
-  const suite = job.steps.findIndex((s) => String(s.run ?? '').includes('npx playwright test'));
-  expect(job.steps[suite].env!.PRODUCTION_ALLOW_WRITES).toBe('true');
-  expect(job.steps[suite].run).toContain('--project=production');
-  // The environment must have required reviewers: GitHub creates a missing one unprotected.
-  const check = job.steps.findIndex((s) => String(s.run ?? '').includes('required_reviewers'));
-  expect(check).toBeGreaterThanOrEqual(0);
-  expect(check).toBeLessThan(suite);
-  expect(job.permissions).toEqual({ contents: 'read', actions: 'read' });
-  const header = text
-    .split('\n')
-    .filter((l) => l.startsWith('#'))
-    .join('\n');
-  expect(header).toMatch(/production-writes[\s\S]*Required reviewers/i);
-  // With the checkbox, production leaves the read-only matrix for this job; without it, production is read-only.
-  test.skip(!hasBash, 'bash and jq are needed to run the plan');
-  const both = { EVENT: 'workflow_dispatch', INPUT_ENVIRONMENT: 'both', INPUT_SHARDS: '1' };
-  const withWrites = plan({ ...both, INPUT_WRITES: 'true' });
-  expect(withWrites).toMatchObject({ writes: 'true', include: [{ environment: 'prelive' }] });
-  expect(plan({ ...both, INPUT_WRITES: 'false' }).writes).toBe('false');
-  expect(plan({ EVENT: 'schedule' }).writes).toBe('false');
-});
-
-test('an environment that cannot be tested (a fork) says so in its job name and summary, never a GO', () => {
-  const configure = steps('contract').find((s) => s.id === 'configure')!;
-  const suite = stepWith('contract', 'npx playwright test');
-  expect(jobs.contract.name).toBe('${{ matrix.label }}');
-  expect(suite.if).toBe("steps.configure.outputs.configured == 'true'");
-  test.skip(!hasBash, 'bash and jq are needed to run the scripts');
-  const fork = plan({ EVENT: 'pull_request', IS_FORK: 'true', HAS_PRELIVE: 'false', HAS_PRODUCTION: 'false' });
-  expect(fork.include.map((i: { label: string }) => i.label)).toEqual([
-    'prelive: not configured (fork without secrets), nothing tested',
-    'production: not configured (fork without secrets), nothing tested',
-  ]);
-  expect(fork.untested).toContain('prelive: not configured (fork without secrets): nothing was tested');
-
-  const unset = { ENVIRONMENT: 'prelive', SHARD: '1', GITHUB_ENV: '/dev/null' };
-  const job = runStep(configure, { ...unset, EVENT: 'pull_request', IS_FORK: 'true' });
-  expect(job.code).toBe(0);
-  expect(job.outputs.configured).toBe('false');
-  expect(job.summary).toContain('prelive: not configured (fork without secrets): nothing was tested');
-  // Elsewhere (schedule, dispatch) an unconfigured environment fails its job.
-  expect(runStep(configure, { ...unset, EVENT: 'schedule' }).code).not.toBe(0);
-
-  // The run's verdict lists it as untested and shows no GO.
-  const verdict = steps('report').find((s) => s.name === 'Verdict')!;
-  const results = { CONTRACT: 'success', WRITES: 'skipped', UNTESTED: JSON.stringify(fork.untested) };
-  const report = runStep(verdict, { ...results, EVENT: 'pull_request' });
-  expect(report.summary).toContain('- prelive: not configured (fork without secrets): nothing was tested');
-  expect(report.summary).toContain('there is no GO');
-  expect(report.summary).not.toMatch(/: GO\b/);
-  const scheduled = runStep(verdict, { ...results, CONTRACT: 'failure', EVENT: 'schedule' });
-  expect(scheduled.code).not.toBe(0);
-});
-
-test('one machine per environment by default; the shards input makes a matrix of shards, each with its blob', () => {
-  expect(jobs.contract.strategy.matrix.include).toBe('${{ fromJSON(needs.plan.outputs.include) }}');
-  expect(jobs.contract.strategy['fail-fast']).toBe(false);
-  // An empty matrix is an error in GitHub: the job is skipped instead.
-  expect(jobs.contract.if).toBe("needs.plan.outputs.include != '[]'");
-  const suite = stepWith('contract', 'npx playwright test');
-  expect(suite.run).toContain('--shard="$SHARD/$SHARDS"');
-  expect(suite.run).toContain('--project="$ENVIRONMENT"');
-  expect(suite.env).toMatchObject({ SHARD: '${{ matrix.shard }}', SHARDS: '${{ matrix.shards }}', QR_BLOB: '1' });
-  expect(suite.env!.PLAYWRIGHT_BLOB_OUTPUT_NAME).toContain('${{ matrix.shard }}');
-  // A refresh token only: shards after the first refuse to spend what the first spends.
-  expect(runs('contract')).toMatch(/REFRESH_TOKEN" \|\| true\)" \] && \[ "\$SHARD" != 1 \]/);
-  test.skip(!hasBash, 'bash and jq are needed to run the plan');
-  const scheduled = plan({ EVENT: 'schedule' });
-  expect(scheduled.include).toEqual([
-    { environment: 'prelive', shard: 1, shards: 1, label: 'prelive' },
-    { environment: 'production', shard: 1, shards: 1, label: 'production' },
-  ]);
-  const sharded = plan({ EVENT: 'workflow_dispatch', INPUT_ENVIRONMENT: 'prelive', INPUT_SHARDS: '3' });
-  expect(sharded.include.map((i: { label: string }) => i.label)).toEqual(['prelive 1/3', 'prelive 2/3', 'prelive 3/3']);
-});
-
-test('reports: blobs and ledgers uploaded always, merged by merge-reports; a job that did not finish is no GO', () => {
-  for (const job of ['contract', 'production-writes']) {
-    const uploaded = uploads(job);
-    expect(uploaded.map((s) => String(s.with.path)).join('\n')).toContain('blob-report');
-    for (const f of ['contract-summary.md', 'junit.xml', 'created-groups.json', 'created-groups.jsonl'])
-      expect(uploaded.map((s) => String(s.with.path)).join('\n'), `${job}: ${f}`).toContain(f);
-    for (const s of uploaded) expect(String(s.if), `${job}: ${s.name}`).toContain('always()');
-  }
-  const report = jobs.report;
-  expect(report.needs).toEqual(expect.arrayContaining(['plan', 'contract', 'production-writes']));
-  expect(report.if).toContain('always()');
-  expect(runs('report')).toMatch(/npx playwright merge-reports -c playwright\.config\.ts \S+/);
-  const downloads = steps('report').filter((s) => String(s.uses).startsWith('actions/download-artifact'));
-  expect(downloads.map((s) => s.with.pattern)).toEqual(expect.arrayContaining(['blob-*', 'shard-*']));
-  const merged = uploads('report')
-    .map((s) => String(s.with.path))
-    .join('\n');
-  for (const f of ['playwright-report', 'junit.xml', 'contract-summary.md', 'created-groups.json'])
-    expect(merged).toContain(f);
-  const verdict = steps('report').find((s) => s.name === 'Verdict')!;
-  expect(verdict.if).toContain('always()');
-  expect(verdict.env).toMatchObject({
-    CONTRACT: '${{ needs.contract.result }}',
-    WRITES: '${{ needs.production-writes.result }}',
+test('the called workflow checks out the suite at the commit the caller pinned, and says so when it cannot', () => {
+  const checkout = step('actions/checkout') as Step & { with: Yaml };
+  expect(checkout.with).toMatchObject({
+    repository: '${{ job.workflow_repository }}',
+    ref: '${{ job.workflow_sha }}',
+    'persist-credentials': false,
   });
-  test.skip(!hasBash, 'bash and jq are needed to run the verdict');
-  const cancelled = runStep(verdict, { CONTRACT: 'cancelled', WRITES: 'skipped', UNTESTED: '[]', EVENT: 'schedule' });
-  expect(cancelled.code).not.toBe(0);
-  expect(cancelled.summary).toMatch(/no GO/);
+  const check = step('Check the call');
+  expect(suiteJob.steps.indexOf(check)).toBeLessThan(suiteJob.steps.indexOf(checkout));
+  test.skip(!hasBash, 'bash is needed to run the check');
+  const run = (env: Record<string, string>) =>
+    spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', check.run!], {
+      env: { PATH: process.env.PATH, ENVIRONMENT: 'prelive', WRITES: 'false', ...env },
+      encoding: 'utf8',
+    });
+  const pinned = { SUITE_REPOSITORY: 'org/suite', SUITE_SHA: 'a'.repeat(40) };
+  expect(run(pinned).status).toBe(0);
+  expect(run({ ...pinned, SUITE_SHA: '' }).stdout).toMatch(/::error::job\.workflow_sha is empty/);
+  expect(run({ ...pinned, ENVIRONMENT: 'staging' }).status).not.toBe(0);
+  expect(run({ ...pinned, WRITES: 'true' }).stdout).toMatch(/::error::production-writes is for production only/);
 });
 
-test('no browser install, every secret a variable the suite reads, no expression pasted into a script', () => {
-  expect(code.split('\n').filter((l) => /playwright\s+install|install-deps/i.test(l))).toEqual([]);
-  const secrets = [...code.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1]);
-  const live = environments.filter((e) => e !== 'local');
-  const known = live.flatMap((e) => Object.keys(environmentVariables).map((k) => `${e.toUpperCase()}_${k}`));
-  expect([...new Set(secrets)].filter((s) => !known.includes(s))).toEqual([]);
-  // Every variable of both live environments can be given.
-  expect(known.filter((k) => !secrets.includes(k))).toEqual([]);
+test('one concurrency group per environment, repository-wide, that never cancels a running job', () => {
+  expect(suiteJob.concurrency).toEqual({
+    group: 'contract-session-${{ inputs.environment }}',
+    'cancel-in-progress': false,
+  });
+  for (const f of ['suite', 'contract', 'caller'] as const) expect(workflow(f).concurrency, files[f]).toBeUndefined();
+  const selfcheck = workflow('selfcheck').jobs.selfcheck.concurrency;
+  expect(selfcheck.group).toContain('github.ref');
+  expect(selfcheck['cancel-in-progress']).toBe("${{ github.event_name == 'pull_request' }}");
+});
+
+test('production writes only in the reviewed production-writes environment, checked before anything runs', () => {
+  expect(suiteJob.environment).toBe(
+    "${{ inputs.production-writes && 'production-writes' || format('contract-{0}', inputs.environment) }}",
+  );
+  expect(text('suite').match(/PRODUCTION_ALLOW_WRITES:/g)).toHaveLength(1);
+  expect(step('Run the contract suite').env!.PRODUCTION_ALLOW_WRITES).toBe('${{ inputs.production-writes }}');
+  expect(step('Check the call').run).toContain('required_reviewers');
+  expect(suiteJob.permissions).toEqual({ contents: 'read', actions: 'read' });
+  expect(workflow('caller').jobs.production.with['production-writes']).toBe('${{ inputs.production-writes || false }}');
+});
+
+test('Node 24 everywhere (engines keeps 20.18.1+), no browser install, artifacts kept even on failure', () => {
+  const engines: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).engines.node;
+  expect(engines).toMatch(/\^20\.18\.1/);
+  for (const job of [suiteJob, workflow('selfcheck').jobs.selfcheck]) {
+    const setup = job.steps.find((s) => String(s.uses).startsWith('actions/setup-node')) as Step & { with: Yaml };
+    expect(String(setup.with['node-version'])).toBe('24');
+    const upload = job.steps.find((s) => String(s.uses).startsWith('actions/upload-artifact'))!;
+    expect(upload.if).toContain('always()');
+  }
+  for (const f of Object.keys(files) as (keyof typeof files)[]) expect(text(f)).not.toMatch(/playwright\s+install/);
+  const uploaded = (step('actions/upload-artifact') as Step & { with: Yaml }).with.path;
+  for (const f of ['playwright-report', 'contract-summary.md', 'junit.xml', 'created-groups.json'])
+    expect(uploaded).toContain(f);
+});
+
+test('secrets: the suite variables, the write token only in the session step, no token in the suite step, none pasted', () => {
+  const code = text('suite')
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('#'))
+    .join('\n');
+  const known = ['prelive', 'production'].flatMap((e) =>
+    Object.keys(environmentVariables).map((k) => `${e.toUpperCase()}_${k}`),
+  );
+  const secrets = new Set([...code.matchAll(/secrets\.([A-Z0-9_]+)/g)].map((m) => m[1]));
+  expect([...secrets].filter((s) => !known.includes(s))).toEqual(['SUITE_READ_TOKEN', 'SECRETS_WRITE_TOKEN']);
+  expect(known.filter((k) => !secrets.has(k))).toEqual([]);
+  const session = step('Open the session');
+  expect(session.run).toMatch(
+    /^npx tsx tools\/rotate-refresh-token\.ts "\$ENVIRONMENT" --repo "\$REPO" --github-environment/,
+  );
+  expect(session.env!.GH_TOKEN).toBe('${{ secrets.SECRETS_WRITE_TOKEN }}');
+  expect(suiteJob.steps.indexOf(session)).toBeLessThan(suiteJob.steps.indexOf(step('Run the contract suite')));
+  // The suite gets its tokens from the session step ($GITHUB_ENV): a spent refresh token never reaches it.
+  const suiteEnv = Object.keys(step('Run the contract suite').env!);
+  expect(suiteEnv.filter((k) => /TOKEN|SECRET/.test(k))).toEqual([]);
   // Values reach scripts through env:, never as ${{ }} inside `run` (script injection).
-  const expression = /\$\{\{\s*([^}]+?)\s*\}\}/g;
-  const expressions = (job: string) => [...runs(job).matchAll(expression)].map((m) => `${job}: ${m[1]}`);
-  const pasted = Object.keys(jobs).flatMap(expressions);
-  expect(pasted).toEqual([]);
+  for (const f of Object.keys(files) as (keyof typeof files)[])
+    for (const job of Object.values(workflow(f).jobs))
+      for (const s of job.steps ?? []) expect(String(s.run ?? ''), `${files[f]}: ${s.name}`).not.toMatch(/\$\{\{/);
+});
+
+// ---- the token step's script against the reference API --------------------------------------------
+
+const CLIENT_ID = 'ci-rotation-client';
+const CLIENT_SECRET = 'ci-rotation-secret-8d1e5b';
+const REDIRECT = 'http://127.0.0.1:1/callback';
+const FAKE_GH = `#!/usr/bin/env bash
+n=$(find "$GH_LOG" -name '*.argv' | wc -l)
+printf '%s\\0' "$@" > "$GH_LOG/$n.argv"
+cat > "$GH_LOG/$n.stdin"
+if [ "$1 $2" = "secret set" ] && [ -n "$GH_FAIL_SET" ]; then echo "HTTP 403: Resource not accessible by integration" >&2; exit 1; fi
+`;
+
+type Gh = { argv: string[]; stdin: string };
+function fakeGh() {
+  const dir = tempDir('fake-gh');
+  const log = path.join(dir, 'log');
+  fs.mkdirSync(log);
+  fs.writeFileSync(path.join(dir, 'gh'), FAKE_GH, { mode: 0o755 });
+  const calls = (): Gh[] =>
+    fs
+      .readdirSync(log)
+      .filter((f) => f.endsWith('.argv'))
+      .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
+      .map((f) => ({
+        argv: fs.readFileSync(path.join(log, f), 'utf8').split('\0').slice(0, -1),
+        stdin: fs.readFileSync(path.join(log, f.replace('.argv', '.stdin')), 'utf8'),
+      }));
+  return { path: `${dir}${path.delimiter}${process.env.PATH}`, log, calls };
+}
+
+/** A refresh token as `npm run login` gets it: the authorization-code flow with PKCE, in two requests. */
+async function loginRefreshToken(origin: string): Promise<string> {
+  const verifier = randomBytes(32).toString('base64url');
+  const auth = new URL('/oauth2/auth', origin);
+  const query = {
+    response_type: 'code',
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT,
+    scope: 'openid offline_access room',
+    state: randomBytes(16).toString('hex'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  };
+  for (const [k, v] of Object.entries(query)) auth.searchParams.set(k, v);
+  const consent = await fetch(auth, { redirect: 'manual' });
+  const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
+  const answer = await exchange(origin, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+  });
+  return answer.body.refresh_token;
+}
+
+async function exchange(origin: string, form: Record<string, string>) {
+  const r = await fetch(`${origin}/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams(form),
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, string> };
+}
+
+const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const SCRIPT = path.join(ROOT, 'tools', 'rotate-refresh-token.ts');
+const ARGS = ['prelive', '--repo', 'example-org/example-repo', '--github-environment', 'contract-prelive'];
+
+function runScript(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [TSX, SCRIPT, ...ARGS], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr] = ['', ''];
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function inProcess(env: Record<string, string>) {
+  const out: string[] = [];
+  const code = await rotateRefreshToken(ARGS, { env, out: (l) => out.push(l) });
+  return { code, stdout: `${out.join('\n')}\n`, stderr: '' };
+}
+
+test.describe('the token step', () => {
+  let api: { origin: string; close: () => Promise<void>; issued: string[] };
+  test.beforeAll(async () => {
+    const issued: string[] = [];
+    const server = createReferenceApi({
+      clients: { [CLIENT_ID]: { secret: CLIENT_SECRET, redirectUris: [REDIRECT] } },
+      onTokenIssued: (t) => issued.push(t),
+    });
+    api = { ...(await listen(server)), issued };
+  });
+  test.afterAll(async () => api?.close());
+
+  const baseEnv = (gh: ReturnType<typeof fakeGh>, refreshToken: string, githubEnv: string) => ({
+    PATH: gh.path,
+    HOME: process.env.HOME ?? '',
+    GH_LOG: gh.log,
+    GH_TOKEN: 'fake-write-token',
+    GITHUB_ENV: githubEnv,
+    QR_DOTENV: 'off',
+    PRELIVE_CLIENT_ID: CLIENT_ID,
+    PRELIVE_CLIENT_SECRET: CLIENT_SECRET,
+    PRELIVE_OAUTH_BASE_URL: api.origin,
+    PRELIVE_REFRESH_TOKEN: refreshToken,
+    // What the workflow passes for secrets that are not set.
+    PRELIVE_ACCESS_TOKEN: '',
+    PRELIVE_USER_ID: '',
+    PRODUCTION_OAUTH_BASE_URL: '',
+    QR_WORKERS: '',
+  });
+
+  test('twice in a row: each run exchanges the stored token and stores the next one through stdin, masked first', async () => {
+    const gh = fakeGh();
+    let stored = await loginRefreshToken(api.origin);
+    const spent: string[] = [];
+    for (const round of [1, 2]) {
+      const githubEnv = path.join(tempDir('github-env'), 'env');
+      const calls = gh.calls().length;
+      // The first round through the command line the workflow runs, the second in-process (cheaper).
+      const run =
+        round === 1 ? await runScript(baseEnv(gh, stored, githubEnv)) : await inProcess(baseEnv(gh, stored, githubEnv));
+      expect(run.code, `round ${round}: ${run.stdout}${run.stderr}`).toBe(0);
+      const [probe, set] = gh.calls().slice(calls);
+      const target = ['--repo', 'example-org/example-repo', '--env', 'contract-prelive'];
+      expect(probe.argv).toEqual(['secret', 'list', ...target]);
+      expect(set.argv).toEqual(['secret', 'set', 'PRELIVE_REFRESH_TOKEN', ...target]);
+      const next = set.stdin;
+      expect(next).toMatch(/^rt_\S+$/);
+      expect(api.issued).toContain(next);
+      expect(next).not.toBe(stored);
+      spent.push(stored);
+      // Masked before anything else is printed; the value only on stdin, never in argv, stderr or a message.
+      const lines = run.stdout.split('\n');
+      expect(lines.slice(0, 2)).toEqual([expect.stringMatching(/^::add-mask::ey/), `::add-mask::${next}`]);
+      const access = lines[0].slice('::add-mask::'.length);
+      expect(lines.slice(2).join('\n') + run.stderr).not.toContain(next);
+      expect(lines.slice(2).join('\n') + run.stderr).not.toContain(access);
+      expect(
+        gh
+          .calls()
+          .flatMap((c) => c.argv)
+          .join(' '),
+      ).not.toContain(next);
+      // The access token reaches the suite through $GITHUB_ENV; the refresh token does not.
+      const handed = fs.readFileSync(githubEnv, 'utf8');
+      expect(handed).toMatch(new RegExp(`^PRELIVE_ACCESS_TOKEN<<(EOF_[0-9a-f]+)\\n${access}\\n\\1\\n$`));
+      stored = next;
+    }
+    // Rotation seen by the server: every spent token is refused, the stored one is live.
+    for (const token of spent)
+      expect((await exchange(api.origin, { grant_type: 'refresh_token', refresh_token: token })).body.error).toBe(
+        'invalid_grant',
+      );
+    expect((await exchange(api.origin, { grant_type: 'refresh_token', refresh_token: stored })).status).toBe(200);
+  });
+
+  test('fails loudly: a failed write-back after the exchange, a spent token, and gh without access before spending', async () => {
+    const gh = fakeGh();
+    const run = async (env: Record<string, string>) => {
+      const r = await inProcess(env);
+      return { code: r.code, out: r.stdout };
+    };
+    const token = await loginRefreshToken(api.origin);
+    const failed = await run({ ...baseEnv(gh, token, ''), GH_FAIL_SET: '1' });
+    expect(failed.code).toBe(1);
+    expect(failed.out).toMatch(
+      /::error::The rotated PRELIVE_REFRESH_TOKEN could not be written back .*HTTP 403.*invalid_grant/,
+    );
+    const lost = gh.calls().at(-1)!.stdin;
+    expect(failed.out.split('\n').filter((l) => l.includes(lost))).toEqual([`::add-mask::${lost}`]);
+
+    const again = await run(baseEnv(gh, token, ''));
+    expect(again.out).toMatch(
+      /::error::The prelive token endpoint refused the refresh token: invalid_grant\. .*npm run login/,
+    );
+
+    const before = api.issued.length;
+    const noAccess = await run({ ...baseEnv(gh, lost, ''), PATH: '/nonexistent' });
+    expect(noAccess.out).toMatch(
+      /::error::gh cannot read the secrets of the GitHub environment contract-prelive .*nothing was exchanged/,
+    );
+    const noToken = await run({ ...baseEnv(gh, lost, ''), GH_TOKEN: '' });
+    expect(noToken.out).toMatch(/::error::GH_TOKEN is empty/);
+    expect(api.issued.length, 'nothing was exchanged').toBe(before);
+    expect((await run({ ...baseEnv(gh, '', ''), PRELIVE_REFRESH_TOKEN: '' })).out).toMatch(/has no user session/);
+  });
 });

@@ -8,7 +8,13 @@ import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { authModes, isCredentialed } from '../fixtures/contract/credentials';
 import { NAME_PREFIX, URL_PREFIX } from '../fixtures/contract/data';
-import { type GuardPolicy, type GuardRequest, normalisedApiPath, writeGuard } from '../fixtures/contract/write-guard';
+import {
+  acceptable,
+  type GuardPolicy,
+  type GuardRequest,
+  normalisedApiPath,
+  writeGuard,
+} from '../fixtures/contract/write-guard';
 import { CALL_HEADER } from '../fixtures/harness/proxy/forwarder';
 import { API_BASE_PATH } from '../reference-api/server';
 import { type CredentialProxy, expect, type ServedApi, test } from './fixtures';
@@ -46,6 +52,13 @@ const disguisedCreates: [string, Partial<GuardRequest>][] = [
   ['JSON sent as text/plain', { contentType: 'text/plain' }],
   ['JSON with a byte order mark', { body: Buffer.from(`\uFEFF${body()}`) }],
   ['undocumented fields', { body: Buffer.from(body({ owner: 'x', tags: [] })) }],
+  // A server may take null in an optional field as the field left out (class-validator's @IsOptional() does).
+  [
+    'null in every optional field',
+    { body: Buffer.from(body({ description: null, public: null, hideFollowJoinButton: null })) },
+  ],
+  ['description: null', { body: Buffer.from(body({ description: null })) }],
+  ['public: null and an undocumented field', { body: Buffer.from(body({ public: null, owner: 'x' })) }],
 ];
 for (const [what, o] of disguisedCreates)
   test(`without the opt-in, a production create with ${what} is kept on the machine`, () => {
@@ -69,6 +82,18 @@ test('without the opt-in, the 400 checks still go: an invalid body that could on
   const tooLong = create({ body: Buffer.from(body({ name: `${NAME_PREFIX}${'x'.repeat(51)}` })) });
   expect(writeGuard(readOnly, tooLong)).toBeUndefined();
   expect(writeGuard(readOnly, create({ body: Buffer.from(body({ public: 0 })) }))).toBeUndefined();
+  // null in a required field is invalid on every server that honours the documentation, optional nulls or not.
+  for (const o of [{ name: null }, { url: null, description: null }, { name: 123, hideFollowJoinButton: null }])
+    expect(writeGuard(readOnly, create({ body: Buffer.from(body(o)) })), JSON.stringify(o)).toBeUndefined();
+});
+
+test('a body is acceptable when valid once the nulls of its optional fields are dropped, by the documented schema', () => {
+  const valid = { name: `${NAME_PREFIX}x`, url: `${URL_PREFIX}x` };
+  expect(
+    [valid, { ...valid, description: null }, { ...valid, hideFollowJoinButton: null, extra: 1 }].map(acceptable),
+  ).toEqual([true, true, true]);
+  const refused = [{ ...valid, name: null }, { url: valid.url }, { ...valid, public: 'null' }, [valid], null, 'x'];
+  expect(refused.map(acceptable)).toEqual(refused.map(() => false));
 });
 
 test('a request without the real token is never held back, nor a read', () => {

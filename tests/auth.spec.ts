@@ -1,7 +1,4 @@
-import { refused, rejectedWith } from '../fixtures/contract/checks';
-import { type ClauseId, tagOf as t } from '../fixtures/contract/clauses';
-import type { AuthMode } from '../fixtures/contract/credentials';
-import { test } from '../fixtures/harness/test';
+import { type AuthMode, type ClauseId, refused, rejectedWith, tagOf as t, test } from '../fixtures/suite';
 
 // Valid, private bodies: only the credentials are wrong, so only authentication can refuse them.
 const cases: { auth: AuthMode; title: string; clause: ClauseId; status?: 401; smoke?: boolean }[] = [

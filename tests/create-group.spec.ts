@@ -1,16 +1,18 @@
 import {
   answersCreated,
+  charCount,
   echoesRequest,
+  expect,
+  LIMITS,
   matchesCreatedSchema,
   ownedBy,
   readsBack,
   rejectedWith,
   saysSuccess,
+  tagOf as t,
+  test,
   unchanged,
-} from '../fixtures/contract/checks';
-import { tagOf as t } from '../fixtures/contract/clauses';
-import { charCount, LIMITS } from '../fixtures/contract/schemas';
-import { expect, test } from '../fixtures/harness/test';
+} from '../fixtures/suite';
 
 // The go-live group: every field at its limit. Made once per run, by whichever of these asks first.
 

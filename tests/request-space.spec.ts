@@ -1,8 +1,15 @@
-import { echoesRequest, matchesCreatedSchema, readsBack } from '../fixtures/contract/checks';
-import { tagOf as t } from '../fixtures/contract/clauses';
-import { type PositiveCase, positiveCases } from '../fixtures/contract/request-space';
-import { coveringGroup, groupKeys, plans } from '../fixtures/harness/groups';
-import { test } from '../fixtures/harness/test';
+import {
+  coveringGroup,
+  echoesRequest,
+  groupKeys,
+  matchesCreatedSchema,
+  type PositiveCase,
+  plans,
+  positiveCases,
+  readsBack,
+  tagOf as t,
+  test,
+} from '../fixtures/suite';
 
 const omitted = (c: PositiveCase) => c === 'minimal body' || c.endsWith(': omitted');
 const given = positiveCases().filter((c) => !omitted(c));

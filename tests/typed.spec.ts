@@ -1,6 +1,10 @@
-import { echoesRequest, onlyOneOfConcurrentCreatesWins, serverOwnedFieldsIgnored } from '../fixtures/contract/checks';
-import { tagOf as t } from '../fixtures/contract/clauses';
-import { test } from '../fixtures/harness/test';
+import {
+  echoesRequest,
+  onlyOneOfConcurrentCreatesWins,
+  serverOwnedFieldsIgnored,
+  tagOf as t,
+  test,
+} from '../fixtures/suite';
 
 // The typed group: texts as people type them, the other flag values, server-owned fields in the
 // body, and three creates for its url sent at once (fixtures/harness/groups.ts).

@@ -1,7 +1,13 @@
-import { rejectedWith } from '../fixtures/contract/checks';
-import { tagOf as t } from '../fixtures/contract/clauses';
-import { negativeGroups, urlTried } from '../fixtures/contract/request-space';
-import { test } from '../fixtures/harness/test';
+import {
+  negativeGroups,
+  nullsRefusedOrTaken,
+  nullsTakenAsLeftOut,
+  optionalNulls,
+  rejectedWith,
+  tagOf as t,
+  test,
+  urlTried,
+} from '../fixtures/suite';
 
 // Every class of invalid value of every field, and bodies that are not objects, generated from the
 // request schema, one test per field and clause; each refusal is followed by the proof that nothing
@@ -23,3 +29,34 @@ for (const g of negativeGroups()) {
     });
   });
 }
+
+// null in every optional field, in one create: refused, or the group the same server makes with them left out
+// (the run's minimal group), whatever its defaults.
+const nulls = optionalNulls();
+test(
+  `a create with ${nulls.title} is refused with 400, or makes the group leaving them out makes`,
+  {
+    tag: [t('optional-null'), t('rejected-no-side-effect')],
+  },
+  async ({ api, data, env, madeGroup, noTrace }, info) => {
+    info.skip(
+      env.privateOnly,
+      `in ${env.name}: ${env.name} groups are always sent with public: false, and this case sends public: null and ` +
+        `compares with a group made with the optional fields left out, which ${env.name} does not make`,
+    );
+    const body = nulls.body(data);
+    const answer = await api.create(body);
+    const room = nullsRefusedOrTaken(answer);
+    if (!room) return noTrace(String(body.url), answer);
+    const leftOut = await madeGroup('minimal');
+    const reads = [await api.getById(room.id), await api.getByUrl(String(body.url))];
+    nullsTakenAsLeftOut({
+      fields: nulls.fields,
+      room,
+      reads,
+      leftOut: leftOut.room,
+      ex: answer,
+      leftOutEx: leftOut.exchange,
+    });
+  },
+);

@@ -12,11 +12,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import dotenv from 'dotenv';
 import type { Response } from 'undici';
 import { z } from 'zod';
 import { clientBasicAuth, outboundFetch, viaProxy } from '../fixtures/config/outbound';
-import { documentedHosts, readClientSettings } from '../fixtures/config/settings';
+import {
+  declaredVariables,
+  documentedHosts,
+  hostSettings,
+  loadDotenv,
+  readClientSettings,
+} from '../fixtures/config/settings';
 import { jsonOrUndefined } from '../fixtures/contract/json';
 
 const DEFAULT_PORT = 8976;
@@ -103,11 +108,6 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Parsed<Command> {
 }
 
 type LoginSettings = { clientId: string; clientSecret: string; oauthBaseUrl: string; authDir: string };
-
-/** Real environment variables win over .env; self-tests turn it off (QR_DOTENV=off), as for the suite. */
-function loadDotenv(source: NodeJS.ProcessEnv): void {
-  if (source.QR_DOTENV !== 'off') dotenv.config({ quiet: true, processEnv: source });
-}
 
 /** What login needs from the environment (fixtures/config/settings.ts), every problem listed, none thrown. */
 function readLoginSettings(name: Env, source: NodeJS.ProcessEnv): Parsed<LoginSettings> {
@@ -244,7 +244,7 @@ function browserCommand(url: string, env: NodeJS.ProcessEnv): Opener | undefined
 }
 
 function openBrowser(url: string, c: Command): void {
-  const browser = c.openBrowser ? browserCommand(url, process.env) : undefined;
+  const browser = c.openBrowser ? browserCommand(url, hostSettings()) : undefined;
   const manual = () =>
     say(
       `No browser here: open this URL in a browser on this machine (over SSH, forward the port first: ` +
@@ -478,7 +478,7 @@ function nextSteps(c: Command, file: string, answer: TokenAnswer): void {
 // ---- main ---------------------------------------------------------------------------------------
 
 async function login(argv: string[]): Promise<void> {
-  const { c, s } = readInputs(argv, process.env);
+  const { c, s } = readInputs(argv, declaredVariables());
   const redirectUri = `http://127.0.0.1:${c.port}/callback`;
   const state = randomBytes(16).toString('base64url');
   const pkce = createPkce();

@@ -6,9 +6,9 @@ import type { TestRecord } from '../../fixtures/reporting/verdict';
 import { faults } from '../../reference-api/faults';
 
 /**
- * Judges the fault matrix: a fault is caught when a failing test names the clause the fault
- * breaks (its violation, or, for a failure that names none, its tags); an environment failure
- * (not reachable, rate-limiting) catches nothing. The faithful API and every variant must pass.
+ * Judges the fault matrix: a fault is caught when a failing test records a typed violation
+ * (`qr-violation`) naming the clause the fault breaks. A crash or a timeout names no clause, whatever
+ * the test's tags, and an environment failure (not reachable, rate-limiting) catches nothing. The faithful API and every variant must pass.
  */
 export type MatrixRow = {
   project: string;
@@ -21,8 +21,8 @@ export type MatrixRow = {
 };
 
 const failed = (r: TestRecord) => r.status === 'failed' || r.status === 'timedOut';
-/** The clauses a failing test counts for. */
-export const blamed = (r: TestRecord) => (r.environmentFailure ? [] : r.violations.length ? r.violations : r.clauses);
+/** The clauses a failing test counts for: those its typed violations name, never its tags (a crash names none). */
+const blamed = (r: TestRecord) => (r.environmentFailure ? [] : r.violations);
 
 export function judgeProject(project: string, records: TestRecord[]): MatrixRow {
   const kind = project === 'faithful' ? 'faithful' : (project.split(':')[0] as 'variant' | 'fault');
@@ -72,7 +72,7 @@ export default class MatrixReporter implements Reporter {
     const passRows = rows.filter((r) => r.kind !== 'fault');
     const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
     const text = [
-      '| fault | expected clause | caught by (clauses of the failing tests) | verdict |',
+      '| fault | expected clause | caught by (clauses its violations name) | verdict |',
       '| --- | --- | --- | --- |',
       ...faultRows.map(
         (r) =>

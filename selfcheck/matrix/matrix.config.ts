@@ -41,6 +41,7 @@ const only = suiteSettings()
 process.env.QR_MATRIX_SERVERS = JSON.stringify(
   only ? servers.filter((s) => only.some((o) => s.name === o || s.name.endsWith(`:${o}`))) : servers,
 );
+process.env.QR_TEST_MULTIPLIER = path.join(__dirname, 'multiply.ts');
 
 // biome-ignore lint/complexity/noBannedTypes: `{}` is how Playwright's types say "no test options of our own"
 export default defineConfig<{}, { environment: 'local' }>({
