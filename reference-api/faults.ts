@@ -610,7 +610,7 @@ export const variants = {
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
   ),
-  // What a NestJS API does with its defaults (docs/api-facts.md, "The framework behind the API").
+  // What a NestJS API does with its defaults (docs/api-facts.md).
   'nestjs-defaults': variant(
     "NestJS and class-validator's defaults: null in an optional field taken as left out (@IsOptional), unknown " +
       "fields stripped (whitelist), a bare JSON scalar refused by the parser (strict), the framework's error " +
