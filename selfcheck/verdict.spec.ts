@@ -264,3 +264,14 @@ test('an environment none of whose tests ran is NOT TESTED, never GO', () => {
   const [local] = judge([record('create-201', { status: 'skipped', skipReason: 'x' })], facts()).environments;
   expect(verdictLine(local)).toMatch(/^local: NOT TESTED \(setup: no test ran\), every test was skipped/);
 });
+
+test("one environment's broken variables in a run of several: it is NOT TESTED, the others keep their verdict", () => {
+  const why = 'PRELIVE_API_BASE_URL is not an http(s) URL (it is "apis-prelive")';
+  const { environments, failures, status } = judge([record('create-201')], facts({ notTested: { prelive: why } }));
+  expect(environments.map(verdictLine)).toEqual([
+    'local: GO (not a go-live GO)',
+    `prelive: NOT TESTED (setup: variables), ${why}. Fix them in the environment or in .env (docs/configuration.md)`,
+  ]);
+  expect(failures.map((f) => f.environment)).toEqual(['prelive']);
+  expect(status).toBe('failed');
+});
