@@ -92,6 +92,11 @@ if (isRunner && !merging) {
           : `--project=${p} names no project${suggest(p, environments)}`,
       );
   if (problems.length) {
+    // The run is refused anyway: every problem in one message, those of environments it did not name too.
+    for (const e of environments) {
+      const s = status(e);
+      if (s.status === 'misconfigured' && !askedFor(e)) problems.push(...s.problems);
+    }
     console.error(`\n${explainProblems(problems)}\n`);
     recordDidNotRun({ outputDir: suite.QR_OUTPUT_DIR, reportDir: suite.QR_REPORT_DIR, why: problems, exitCode: 2 });
     console.error('The run did not start: contract-summary.md and contract-verdict.json say so (exit code 2).');
