@@ -123,6 +123,9 @@ export type Behaviour = {
   readProfile: (room: Room | undefined, viewer: string, by: 'id' | 'url') => Profile | undefined;
   errorBody: (status: number) => Payload;
   respond: (answer: Answer) => Delivery;
+  // The network
+  /** How long after a request's first bytes arrive the server reads it (network jitter ahead of the server). */
+  firstBytesDelayMs: () => number;
 };
 export type Seam = keyof Behaviour;
 
@@ -172,6 +175,7 @@ function faithful(self: Behaviour, shared: Shared): Behaviour {
       room && { ...self.serialise(room, viewer), mutualFollowers: [], mutualFollowersCount: 0 },
     errorBody: (status) => ({ contentType: JSON_TYPE, text: errorJson(status) }),
     respond: (answer) => respond(self, answer),
+    firstBytesDelayMs: () => 0,
   };
 }
 

@@ -72,6 +72,11 @@ export const faultNames = [
   'optional-null-500',
   'optional-null-as-text',
   'optional-null-public-true',
+  'duplicate-race-2ms',
+  'nfkc-normalised',
+  'format-marks-dropped',
+  'varchar-code-points-500',
+  'nul-500',
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -93,5 +98,8 @@ export const variantNames = [
   'nfc-normalised',
   'nestjs-defaults',
   'optional-null-absent-public-by-default',
+  'network-jitter',
+  'controls-refused',
+  'most-tolerant',
 ] as const;
 export type VariantName = (typeof variantNames)[number];

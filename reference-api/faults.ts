@@ -118,6 +118,36 @@ const leftOut = (): Typed => ({ value: undefined });
 const documentedOnly = (body: Body): Body =>
   Object.fromEntries(Object.entries(body).filter(([key]) => (FIELDS as readonly string[]).includes(key)));
 
+/** How validator.js (class-validator's MaxLength) counts: UTF-16 units less surrogate pairs and VS15/VS16. */
+const validatorJsLength = (text: string) =>
+  text.length -
+  (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0) -
+  (text.match(/[\uFE0E\uFE0F]/g)?.length ?? 0);
+const LIMITS_OF: Record<TextField, number> = { name: 50, url: 50, description: 200 };
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const hasControlOrLone = (text: string) =>
+  new RegExp(LONE_SURROGATE.source).test(text) ||
+  Array.from(text).some((c) => {
+    const cp = c.codePointAt(0) ?? 0;
+    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+  });
+const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+const graphemeLength = deviation('length', () => (text) => [...segmenter.segment(text)].length);
+const controlsRefused = deviation(
+  'typed',
+  (faithful) => (field, value) =>
+    (field === 'name' || field === 'description') && typeof value === 'string' && hasControlOrLone(value)
+      ? { problem: { field, problem: 'type' } }
+      : faithful(field, value),
+);
+const nulRemoved = deviation('toRoom', (faithful) => (sent, owner) => {
+  const room = faithful(sent, owner);
+  return {
+    ...room,
+    ...texts(room, (text) => text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD')),
+  };
+});
+
 export const faults = {
   // The 201 body
   'id-as-string': serialised('create-schema', 'data.id is sent as a string ("17")', (data, room) => ({
@@ -483,6 +513,55 @@ export const faults = {
     'typed',
     optionalNull((field) => (field === 'public' ? { value: true } : leftOut())).deviate,
   ),
+  // Sharper probes (races in a realistic window)
+  'duplicate-race-2ms': fault(
+    'duplicate-url-concurrent',
+    'the url check (SELECT) and the insert are about 2 ms apart: creates for one url landing within it all succeed',
+    'checkDuplicate',
+    (faithful) => async (input, store) => {
+      const taken = await faithful(input, store);
+      await sleep(2);
+      return taken;
+    },
+  ),
+  // Sharper probes (the texts people type)
+  'nfkc-normalised': made(
+    'create-text-intact',
+    'name and description are stored in NFKC: the honorific ligatures become other letters',
+    (room) => texts(room, (text) => text.normalize('NFKC')),
+  ),
+  'format-marks-dropped': made(
+    'create-text-intact',
+    'format characters (direction marks, the zero-width non-joiner and joiner) are removed from name and description',
+    (room) => texts(room, (text) => text.replace(/\p{Cf}/gu, '')),
+  ),
+  // Sharper probes (no server error for a text)
+  'varchar-code-points-500': fault(
+    'text-no-server-error',
+    'the validator counts like class-validator (variation selectors and surrogate pairs not counted), the column like ' +
+      'Postgres (code points): a name of "❤️" it accepted overflows the column, 500',
+    'validate',
+    (faithful) => (body) => {
+      const checked = faithful(body);
+      if (!('problem' in checked) || checked.problem.problem !== 'too-long' || !isRecord(body)) return checked;
+      const text = body[checked.problem.field];
+      if (typeof text === 'string' && validatorJsLength(text) <= LIMITS_OF[checked.problem.field as TextField])
+        throw new RangeError(
+          `value too long for type character varying(${LIMITS_OF[checked.problem.field as TextField]})`,
+        );
+      return checked;
+    },
+  ),
+  'nul-500': fault(
+    'text-no-server-error',
+    'a name or description with U+0000 is accepted, and the store fails on it (Postgres: invalid byte sequence 0x00), 500',
+    'persist',
+    (faithful) => (room) => {
+      if (`${room.name}${room.description ?? ''}`.includes('\u0000'))
+        throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
+      return faithful(room);
+    },
+  ),
 } satisfies Record<FaultName, Fault>;
 
 /**
@@ -636,6 +715,31 @@ export const variants = {
     'null in an optional field taken as left out, and a group is public unless the body says otherwise',
     optionalNull(leftOut),
     deviation('defaults', (faithful) => ({ ...faithful, public: true })),
+  ),
+  'network-jitter': variant(
+    "each request read 0-20 ms (random) after its first bytes arrive, as jitter on the network's path would",
+    deviation('firstBytesDelayMs', () => () => Math.random() * 20),
+  ),
+  'controls-refused': variant(
+    'a name or description with a control character or a lone surrogate is refused with 400',
+    controlsRefused,
+  ),
+  'most-tolerant': variant(
+    'every tolerance at once: lengths in grapheme clusters (a "❤️" counts once), U+0000 removed and lone surrogates ' +
+      'stored as U+FFFD, null in an optional field taken as left out, NFC, extra fields, unknown fields refused',
+    graphemeLength,
+    nulRemoved,
+    optionalNull(leftOut),
+    deviation('toRoom', (faithful) => (sent, owner) => {
+      const room = faithful(sent, owner);
+      return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
+    }),
+    deviation('serialise', (faithful) => (room, viewer) => ({ ...faithful(room, viewer), language: 'ar' })),
+    deviation('validate', (faithful) => (body) => {
+      const documented: readonly string[] = FIELDS;
+      const unknown = isRecord(body) ? Object.keys(body).find((key) => !documented.includes(key)) : undefined;
+      return unknown ? { problem: { field: unknown, problem: 'unknown' } } : faithful(body);
+    }),
   ),
 } satisfies Record<VariantName, Variant>;
 

@@ -28,6 +28,8 @@ export type HttpRequest = {
   query: URLSearchParams;
   header: (name: string) => string | undefined;
   raw: Buffer;
+  /** When its first bytes (the request line and headers) arrived, in performance.now() time. */
+  receivedAt?: number;
 };
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -51,13 +53,13 @@ export function encodePlain(answer: Answer): Delivery {
   return { ...encode(answer), headers, body: Buffer.from(errorJson(answer.status)) };
 }
 
-export function readRequest(req: http.IncomingMessage, raw: Buffer): HttpRequest {
+export function readRequest(req: http.IncomingMessage, raw: Buffer, receivedAt?: number): HttpRequest {
   const url = new URL(req.url ?? '/', 'http://reference.invalid');
   const header = (name: string) => {
     const value = req.headers[name.toLowerCase()];
     return (Array.isArray(value) ? value[0] : value) || undefined;
   };
-  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, header, raw };
+  return { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, header, raw, receivedAt };
 }
 
 export function send(req: http.IncomingMessage, res: http.ServerResponse, delivery: Delivery): void {

@@ -76,7 +76,15 @@ export function createInstance(deviations: readonly Deviation[], shared: Shared)
   }
 
   // A seam that throws is a server error, as an unhandled exception is in a real server.
-  const handle = async (request: HttpRequest, path: string) =>
-    behaviour.respond(await answer(request, path).catch((): Answer => ({ status: 500 })));
+  const handle = async (request: HttpRequest, path: string) => {
+    await readLate(request, behaviour.firstBytesDelayMs());
+    return behaviour.respond(await answer(request, path).catch((): Answer => ({ status: 500 })));
+  };
   return { stats, groups: service.groups, handle };
+}
+
+/** A request is read no sooner than `delayMs` after its first bytes arrived (its last bytes may arrive later still). */
+async function readLate(request: HttpRequest, delayMs: number): Promise<void> {
+  const wait = request.receivedAt === undefined ? 0 : request.receivedAt + delayMs - performance.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }

@@ -96,11 +96,12 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
   }
 
   const server = http.createServer((req, res) => {
+    const receivedAt = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const answered = Promise.resolve()
-        .then(() => dispatch(readRequest(req, Buffer.concat(chunks))))
+        .then(() => dispatch(readRequest(req, Buffer.concat(chunks), receivedAt)))
         .catch(() => encodePlain({ status: 500 }));
       void answered.then((delivery) => send(req, res, delivery));
     });

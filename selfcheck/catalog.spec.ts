@@ -22,6 +22,7 @@ const families: Record<string, ClauseId[]> = {
   authentication: ['auth-missing', 'auth-invalid', 'auth-client-id'],
   'no side effect of a rejection': ['rejected-no-side-effect'],
   'read after write': ['read-by-id', 'read-by-url'],
+  'no server error for a text': ['text-no-server-error'],
 };
 
 const shared = { signingKey: 'catalog-key' };

@@ -6,24 +6,41 @@
 import type { TestInfo } from '@playwright/test';
 import { firstAnnotation } from '../fixtures/contract/annotations';
 import { ContractViolation } from '../fixtures/contract/checks';
-import { TestData, URL_PREFIX } from '../fixtures/contract/data';
+import { fitsEveryCount, NAME_PREFIX, TestData, URL_PREFIX } from '../fixtures/contract/data';
 import type { Exchange } from '../fixtures/contract/exchange';
 import { LIMITS } from '../fixtures/contract/schemas';
+import { firstDifference, isolate } from '../fixtures/contract/text';
 import { CaseNotRun, type RoomsApi } from '../fixtures/harness/api';
 import { type GroupContext, type GroupKey, runGroups } from '../fixtures/harness/groups';
+import { RACE_ROUND_SIZE } from '../fixtures/harness/race-round';
 import { RunState } from '../fixtures/harness/run';
 import { environmentFor, expect, test } from './fixtures';
 
 const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time, 4 random
 
-test('typed texts fit their limits in every unit, UTF-16 included, with the "#n" of the concurrent creates', () => {
+test('typed texts fit their limits in every unit (UTF-16, code points, graphemes) with the "#n" of the concurrent creates, marks after the prefix', () => {
   for (let seed = 0; seed < 300; seed++) {
     const data = new TestData(seed, RUN_ID, 't');
-    const name = `${data.typedName()} #3`;
+    const name = `${data.typedName()} #${RACE_ROUND_SIZE}`;
     const description = data.typedDescription();
-    expect(name.length, name).toBeLessThanOrEqual(LIMITS.name);
-    expect(description.length, description).toBeLessThanOrEqual(LIMITS.description);
+    expect(fitsEveryCount(name, LIMITS.name), name).toBe(true);
+    expect(fitsEveryCount(description, LIMITS.description), description).toBe(true);
+    expect(name.startsWith(`${NAME_PREFIX}\u200F`), name).toBe(true);
+    // A ligature NFKC would expand, in both; the marks and the non-joiner in the description.
+    for (const text of [name, description]) expect(text.normalize('NFKC'), text).not.toBe(text.normalize('NFC'));
+    for (const mark of ['\u200F', '\u200E', '\u061C', '\u200C', '\uFDF2', '\uFDFA'])
+      expect(description, `U+${mark.codePointAt(0)?.toString(16)}`).toContain(mark);
   }
+});
+
+test('a text mismatch names the code points that differ, and right-to-left text is isolated where it is shown', () => {
+  expect(firstDifference('QA \u200Fقل', 'QA قل')).toBe(
+    'first difference at code point 4 (sent 6, got 5 code points, NFC): sent U+200F RIGHT-TO-LEFT MARK, U+0642 "\u2068ق\u2069", U+0644 "\u2068ل\u2069"; got U+0642 "\u2068ق\u2069", U+0644 "\u2068ل\u2069"',
+  );
+  expect(firstDifference('e\u0301', '\u00e9')).toBeUndefined();
+  expect(firstDifference('\uFDF2', '\uFDF2'.normalize('NFKC'))).toContain('U+FDF2 ARABIC LIGATURE ALLAH');
+  expect(isolate('Latin only')).toBe('Latin only');
+  expect(isolate('سورة')).toBe('\u2068سورة\u2069');
 });
 
 test('urls are unique by construction and fit, after hundreds of worker restarts and for repeats of one seed', () => {

@@ -9,6 +9,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createProxy } from 'proxy';
+import { type Member, runRound } from '../fixtures/harness/proxy/race';
 import { API_BASE_PATH, createReferenceApi, listen } from '../reference-api/server';
 import { expect, type SuiteRun, test } from './fixtures';
 
@@ -147,6 +148,40 @@ test('NO_PROXY covering the host: API and token requests bypass the proxy, so th
     expect(e.seen).toEqual([]);
     expect(e.api.stats.requests).toBe(0);
   } finally {
+    await e.close();
+  }
+});
+
+test('a race round goes through the egress proxy too: its warm-up reads and its creates, one group of three', async () => {
+  const e = await startEgress();
+  const saved = Object.fromEntries(PROXY_VARIABLES.map((v) => [v, process.env[v]]));
+  try {
+    for (const v of PROXY_VARIABLES) delete process.env[v];
+    process.env.HTTP_PROXY = e.proxyOrigin;
+    const token = e.api.issueAccessToken(grant);
+    const target = new URL(`${e.apiOrigin}${API_BASE_PATH}/v1/rooms/groups`);
+    const headers = { 'content-type': 'application/json', 'x-auth-token': token, 'x-client-id': CLIENT_ID };
+    const members = [1, 2, 3].map(
+      (i): Member => ({
+        target,
+        method: 'POST',
+        headers,
+        body: Buffer.from(JSON.stringify({ name: `QA contract test #${i}`, url: 'qa-contract-egress-race' })),
+        timeoutMs: 10_000,
+        signal: new AbortController().signal,
+      }),
+    );
+    const { outcomes } = await runRound(members);
+    expect(outcomes.map((o) => (o.kind === 'answered' ? o.status : o.kind)).sort()).toEqual([201, 400, 400]);
+    const through = e.seen.map((s) => `${s.method} ${s.target.replace(/warm-[a-z0-9]+$/, 'warm-<t>')}`);
+    expect(through.filter((t) => t === `POST ${target.href}`)).toHaveLength(3);
+    expect(
+      through.filter((t) => t.startsWith(`GET ${e.apiOrigin}${API_BASE_PATH}/v1/rooms/group/qa-contract-warm-`)),
+    ).toHaveLength(3);
+  } finally {
+    for (const [v, value] of Object.entries(saved))
+      if (value === undefined) delete process.env[v];
+      else process.env[v] = value;
     await e.close();
   }
 });
