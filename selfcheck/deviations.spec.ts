@@ -175,4 +175,5 @@ test('an excused test that times out is FAILED, and npm test runs local whatever
     /expected to fail for create-echo \(known deviation\), but timed out, which no known deviation excuses/,
   );
   expect(run.output).not.toContain('PRELIVE');
+  expect(JSON.parse(run.read('contract-verdict.json')).filter).toBe('--grep the group is what was asked for');
 });
