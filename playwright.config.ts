@@ -16,9 +16,11 @@ import {
   projectMayRun,
   readSettings,
   SettingsError,
+  suggest,
 } from './fixtures/config/settings';
 import { LEDGER_FILE } from './fixtures/contract/ledger-format';
 import type { SummaryOptions } from './fixtures/reporting/contract-summary';
+import { recordDidNotRun } from './fixtures/reporting/did-not-run';
 
 // Real environment variables win over .env (or QR_ENV_FILE's file), which can never opt in to production writes. Self-tests turn it off:
 // their child runs must never pick up a developer's live credentials.
@@ -36,37 +38,21 @@ fixRunIdentity();
 
 const isRunner = !inWorker();
 const merging = process.argv.includes('merge-reports');
+// The suite's own variables, then each environment on its own: one environment's broken variables (or stored login)
+// keep only that environment from running, unless it was asked for by name.
 const read = readSettings();
-const { problems } = read;
-
+const problems = [...read.suiteProblems];
+const suite = read.suite ?? defaultSuiteSettings();
+const status = (e: EnvironmentName) => read.environments[e];
 const asked = askedProjects();
+/** Whether --project names an environment, as Playwright matches them: case-insensitive, `*` a wildcard. */
+const named = (pattern: string, e: string) =>
+  pattern.includes('*')
+    ? new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(e)
+    : pattern.toLowerCase() === e;
+/** Named outright, not through a pattern. */
+const askedFor = (e: EnvironmentName) => asked.some((p) => !p.includes('*') && named(p, e));
 
-if (isRunner && !merging) {
-  try {
-    today();
-    readKnownDeviations();
-  } catch (e) {
-    // A SettingsError's problems are in `problems` already.
-    if (e instanceof DeviationFileError) problems.push(e.message);
-    else if (!(e instanceof SettingsError)) throw e;
-  }
-  // Told even when another variable is wrong: "not configured" depends on nothing else.
-  const unconfigured = environments.filter(
-    (e) => e !== 'local' && asked.includes(e) && read.environments[e].status === 'not-configured',
-  );
-  for (const e of unconfigured)
-    problems.push(
-      `--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`,
-    );
-  if (problems.length) {
-    console.error(`\n${explainProblems(problems)}\n`);
-    process.exit(2);
-  }
-}
-
-// Workers and merge-reports do not validate again: the runner did, or the merge needs none of it.
-const suite = read.settings?.suite ?? defaultSuiteSettings();
-const status = (e: EnvironmentName) => (read.settings ?? readSettings({}).settings!).environments[e];
 /** Environments that run: local always (its API is embedded), the others once configured. */
 const running = environments.filter((e) => e === 'local' || status(e).status === 'ok');
 const notConfigured = Object.fromEntries(
@@ -75,9 +61,55 @@ const notConfigured = Object.fromEntries(
     return e !== 'local' && s.status === 'not-configured' ? [[e, s.reason]] : [];
   }),
 );
+/** Environments whose variables are broken, in a run not asking for them by name: NOT TESTED, the others run. */
+const misconfigured: Record<string, string> = {};
+
+if (isRunner && !merging) {
+  try {
+    today();
+    readKnownDeviations();
+  } catch (e) {
+    if (e instanceof DeviationFileError) problems.push(e.message);
+    else if (!(e instanceof SettingsError)) throw e;
+  }
+  for (const e of environments) {
+    const s = status(e);
+    if (s.status === 'misconfigured') {
+      if (askedFor(e)) problems.push(...s.problems);
+      else if (!asked.length || asked.some((p) => named(p, e))) misconfigured[e] = s.problems.join('; ');
+    }
+    // Told even when another variable is wrong: "not configured" depends on nothing else.
+    if (e !== 'local' && s.status === 'not-configured' && askedFor(e))
+      problems.push(
+        `--project=${e} was asked for, but ${e} is not configured: set ${e.toUpperCase()}_CLIENT_ID and its credentials`,
+      );
+  }
+  // A --project Playwright would refuse: refused here, with the names it could have meant, before anything runs.
+  for (const p of asked)
+    if (p.includes('*') ? !running.some((e) => named(p, e)) : !environments.some((e) => named(p, e)))
+      problems.push(
+        p.includes('*')
+          ? `--project=${p} matches no project that can run (projects: ${running.join(', ')})`
+          : `--project=${p} names no project${suggest(p, environments)}`,
+      );
+  if (problems.length) {
+    // The run is refused anyway: every problem in one message, those of environments it did not name too.
+    for (const e of environments) {
+      const s = status(e);
+      if (s.status === 'misconfigured' && !askedFor(e)) problems.push(...s.problems);
+    }
+    console.error(`\n${explainProblems(problems)}\n`);
+    recordDidNotRun({ outputDir: suite.QR_OUTPUT_DIR, reportDir: suite.QR_REPORT_DIR, why: problems, exitCode: 2 });
+    console.error('The run did not start: contract-summary.md and contract-verdict.json say so (exit code 2).');
+    process.exit(2);
+  }
+}
+
 if (isRunner && !merging && !asked.length)
   for (const [e, reason] of Object.entries(notConfigured))
     console.log(`${e}: not configured, not run (${reason}; see .env.example)`);
+for (const [e, why] of Object.entries(misconfigured))
+  if (isRunner && !merging) console.error(`${e}: NOT TESTED (setup: variables): ${why}`);
 
 const outputDir = suite.QR_OUTPUT_DIR;
 
@@ -90,7 +122,7 @@ if (isRunner && !merging && !process.argv.includes('--list') && projectMayRun('p
     const ledger = path.relative(process.cwd(), path.resolve(outputDir, LEDGER_FILE));
     console.log(productionWritesNotice(availableGroups(production.env).length, ledger));
   }
-const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured };
+const summary: SummaryOptions = { outputDir, reportDir: suite.QR_REPORT_DIR, notConfigured, misconfigured };
 
 // biome-ignore lint/complexity/noBannedTypes: `{}` is how Playwright's types say "no test options of our own"
 export default defineConfig<{}, { environment: EnvironmentName }>({

@@ -53,6 +53,8 @@ export const faultNames = [
   'auth-presence-only',
   'auth-signature-unchecked',
   'auth-invalid-400',
+  'valid-tokens-refused',
+  'unauthenticated-create-404',
   'auth-client-id-unchecked',
   'rejected-still-stored',
   'refused-shape-stored',

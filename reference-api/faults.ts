@@ -383,6 +383,19 @@ export const faults = {
     'authStatus',
     (faithful) => ({ ...faithful, invalid: 400 }),
   ),
+  'valid-tokens-refused': fault(
+    'create-201',
+    'every token is refused with 401, though its issuer calls it active',
+    'authenticate',
+    (faithful) => (credentials, scope) => (credentials.token ? { status: 401 } : faithful(credentials, scope)),
+  ),
+  'unauthenticated-create-404': fault(
+    'auth-missing',
+    'a create without a token answers 404 (as a wrong base URL would)',
+    'authenticate',
+    (faithful) => (credentials, scope) =>
+      !credentials.token && scope === 'room.create' ? { status: 404 } : faithful(credentials, scope),
+  ),
   'auth-client-id-unchecked': fault(
     'auth-client-id',
     'x-client-id is not required',
@@ -682,7 +695,7 @@ export const variants = {
       return { ...room, ...texts(room, (text) => text.normalize('NFC')) };
     }),
   ),
-  // What a NestJS API does with its defaults (docs/api-facts.md, "The framework behind the API").
+  // What a NestJS API does with its defaults (docs/api-facts.md).
   'nestjs-defaults': variant(
     "NestJS and class-validator's defaults: null in an optional field taken as left out (@IsOptional), unknown " +
       "fields stripped (whitelist), a bare JSON scalar refused by the parser (strict), the framework's error " +

@@ -8,7 +8,7 @@
  */
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { z } from 'zod';
-import { type Claims, signJwt } from '../fixtures/contract/jwt';
+import { type Claims, signJwt, verifyJwt } from '../fixtures/contract/jwt';
 import type { Answer, HttpRequest } from './http';
 
 /** A secret, or a secret and the redirect URIs registered for the client. */
@@ -90,9 +90,10 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return issued(token);
   }
 
-  function issueAccessToken(grant: Grant): string {
+  function issueAccessToken(grant: Grant, issuer?: string): string {
     const now = Math.floor(Date.now() / 1000);
     const claims: Claims = {
+      ...(issuer ? { iss: issuer } : {}),
       sub: grant.sub,
       client_id: grant.clientId,
       scope: grant.scope,
@@ -105,14 +106,15 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
 
   function issueIdToken(grant: Grant, request: HttpRequest): string {
     const now = Math.floor(Date.now() / 1000);
-    const iss = options.issuer ?? `http://${request.header('host')}/`;
-    return issued(signIdToken({ iss, sub: grant.sub, aud: [grant.clientId], iat: now, exp: now + ACCESS_TTL_S }));
+    return issued(
+      signIdToken({ iss: issuerOf(request), sub: grant.sub, aud: [grant.clientId], iat: now, exp: now + ACCESS_TTL_S }),
+    );
   }
 
   const tokenAnswer = (grant: Grant, withRefresh: boolean, request: HttpRequest): Answer => ({
     status: 200,
     body: {
-      access_token: issueAccessToken(grant),
+      access_token: issueAccessToken(grant, issuerOf(request)),
       token_type: 'bearer',
       expires_in: ACCESS_TTL_S,
       scope: grant.scope,
@@ -175,8 +177,8 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return tokenAnswer({ sub, clientId, scope }, scope.split(' ').includes('offline_access'), request);
   }
 
-  /** POST /oauth2/token, with HTTP Basic client authentication. */
-  function token(request: HttpRequest): Answer {
+  /** The client of a request with HTTP Basic client authentication, or undefined. */
+  function clientOf(request: HttpRequest): string | undefined {
     const basic = /^Basic (.+)$/i.exec(request.header('authorization') ?? '');
     const pair = basic ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
     const colon = pair.indexOf(':');
@@ -190,8 +192,16 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     };
     const [clientId, secret] =
       colon < 0 ? [decoded(pair), undefined] : [decoded(pair.slice(0, colon)), decoded(pair.slice(colon + 1))];
-    if (!clientId || clients.get(clientId)?.secret !== secret)
-      return oauthError(401, 'invalid_client', 'Client authentication failed');
+    return clientId && clients.get(clientId)?.secret === secret ? clientId : undefined;
+  }
+
+  /** The issuer its tokens name: its origin as the caller reached it, with a trailing slash as the real server's. */
+  const issuerOf = (request: HttpRequest) => options.issuer ?? `http://${request.header('host') ?? 'localhost'}/`;
+
+  /** POST /oauth2/token, with HTTP Basic client authentication. */
+  function token(request: HttpRequest): Answer {
+    const clientId = clientOf(request);
+    if (!clientId) return oauthError(401, 'invalid_client', 'Client authentication failed');
     const form = new URLSearchParams(request.raw.toString('utf8'));
     const grantType = form.get('grant_type');
     if (grantType === 'refresh_token') return refreshGrant(form, clientId, request);
@@ -199,11 +209,32 @@ export function createIdentityProvider(options: IdentityProviderOptions = {}) {
     return { status: 400, body: { error: 'unsupported_grant_type' } };
   }
 
+  /** POST /oauth2/introspect (RFC 7662), for an authenticated client: whether a token is one of ours and alive. */
+  function introspect(request: HttpRequest): Answer {
+    if (!clientOf(request)) return oauthError(401, 'invalid_client', 'Client authentication failed');
+    const token = new URLSearchParams(request.raw.toString('utf8')).get('token') ?? '';
+    const claims = verifyJwt(token, signingKey);
+    return {
+      status: 200,
+      body: claims
+        ? {
+            active: true,
+            sub: claims.sub,
+            client_id: claims.client_id,
+            scope: claims.scope,
+            exp: claims.exp,
+            iss: claims.iss,
+          }
+        : { active: false },
+    };
+  }
+
   /** The provider's answer and route name, or undefined when the request is not for it. */
   function route(request: HttpRequest): { name: string; answer: Answer } | undefined {
     const { method, path } = request;
     if (method === 'GET' && path === '/oauth2/auth') return { name: 'authorize', answer: authorize(request.query) };
     if (method === 'POST' && path === '/oauth2/token') return { name: 'token', answer: token(request) };
+    if (method === 'POST' && path === '/oauth2/introspect') return { name: 'introspect', answer: introspect(request) };
     return undefined;
   }
 

@@ -121,7 +121,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
       return { stats, groups };
     },
     issueRefreshToken: (grant: Grant) => idp.issueRefreshToken(grant),
-    issueAccessToken: (grant: Grant) => idp.issueAccessToken(grant),
+    issueAccessToken: (grant: Grant, issuer?: string) => idp.issueAccessToken(grant, issuer),
   };
 }
 

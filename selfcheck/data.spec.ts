@@ -89,6 +89,7 @@ function run(status: 201 | 400) {
       timeout: 10_000,
       expectedStatus: 'passed',
       annotations: [] as { type: string; description?: string }[],
+      attachments: [] as { name: string; contentType: string; body?: Buffer }[],
       skip: (skip: boolean, reason: string) => {
         if (skip) throw new Skipped(reason);
       },
@@ -131,7 +132,7 @@ test('a failed create is shared: its sender fails, the others skip naming it, no
   expect(skips).toHaveLength(4);
   for (const s of skips)
     expect(s).toMatch(/^Not run: depends on .*, whose create failed in "w\d": \[create-optional-omitted\]/);
-  const dependsOn = workers.flatMap((w) => firstAnnotation(w.info.annotations, 'qr-depends-on') ?? []);
+  const dependsOn = workers.flatMap((w) => firstAnnotation(w.info, 'qr-depends-on') ?? []);
   expect(dependsOn.map((d) => d.clause)).toEqual(Array(4).fill('create-optional-omitted'));
 });
 

@@ -45,7 +45,21 @@ test('without --project, each unconfigured environment gets one line, and no ski
 test('a passing run exits with 0, and its verdict says GO and passed', async ({ defaultRun: { run } }) => {
   expect(run.code, run.tail()).toBe(0);
   expect(run.verdict).toMatchObject({ ok: true, status: 'passed' });
-  expect(run.stdout).toMatch(/^ {2}local: GO$/m);
+  expect(run.stdout).toMatch(
+    /^ {2}local: GO \(not a go-live GO\) \[http:\/\/127\.0\.0\.1:\d+\/quran-reflect, embedded reference API/m,
+  );
+});
+
+test('the verdict comes first in the summary, naming what was tested, when, by which suite, with which filter', async ({
+  defaultRun: { run },
+}) => {
+  const lines = run.summary.split('\n');
+  expect(lines.slice(2, 4)).toEqual(['## Verdict', '']);
+  expect(lines[4]).toMatch(/^- local: \*\*GO\*\* .*\[http:\/\/127\.0\.0\.1:\d+\/quran-reflect, embedded reference API/);
+  expect(run.summary).toMatch(
+    /ended \d{4}-\d\d-\d\dT[\d:]+Z · suite 0\.1\.0 \(commit \w+\) · filter: none \(every test\)/,
+  );
+  expect(run.verdict).toMatchObject({ ran: true, goLive: false, filter: 'none (every test)' });
 });
 
 test('the summary has one row per clause, with its promise, and each passed', async ({ defaultRun: { run } }) => {
@@ -124,11 +138,21 @@ test('the HTML report shows each HTTP exchange as a step: method and path, then 
   expect(exchanges).toHaveLength(sent - RACE_ROUND_SIZE);
 });
 
+test("the suite's annotations read as sentences; their typed values travel as attachments", async ({
+  defaultRun: { run },
+}) => {
+  const ours = run.tests.flatMap((t) => t.annotations).filter((a) => a.type.startsWith('qr-'));
+  expect(ours.length).toBeGreaterThan(0);
+  expect(ours.filter((a) => !/^[A-Z]/.test(a.description ?? ''))).toEqual([]);
+  expect(run.annotations('qr-run').length).toBe(run.tests.length);
+});
+
 test('the HTML report carries the verdict in its metadata', async ({ defaultRun: { run } }) => {
   const report = htmlReportData(run.reportDir)['report.json'] as { metadata: Record<string, unknown> };
   expect(report.metadata['contract verdict']).toMatch(
-    /^local: GO · prelive: not configured, .* · production: not configured, /,
+    /^local: GO \(not a go-live GO\) \[.*\] · prelive: not configured, .* · production: not configured, /,
   );
+  expect(report.metadata['contract evidence']).toMatchObject({ goLive: false, filter: 'none (every test)' });
 });
 
 test('a passing run leaves no secret in its reports, output folder or console', async ({
@@ -143,4 +167,20 @@ test('a passing run leaves no secret in its reports, output folder or console', 
     'the HTML report opened',
   ).toBe(true);
   expect(scan.hits).toEqual([]);
+});
+
+// Last: it replaces the GO run's files, as a user's next command would.
+test('a --project typo after a GO run: exit 2, and nothing left that reads as the GO', async ({
+  defaultRun: { run },
+  runSuite,
+}) => {
+  const typo = await runSuite(['--project=locl'], { QR_OUTPUT_DIR: run.outputDir, QR_REPORT_DIR: run.reportDir });
+  expect(typo.code, typo.tail()).toBe(2);
+  expect(typo.stderr).toContain('--project=locl names no project; did you mean local?');
+  expect(run.verdict).toMatchObject({ ok: false, ran: false, goLive: false, environments: [] });
+  expect(run.summary).toMatch(/^## Verdict\n\n\*\*The run did not start\*\*/m);
+  expect(run.summary).not.toMatch(/\bGO\*\*/);
+  expect(fs.readdirSync(run.outputDir).filter((f) => /results\.json|junit\.xml/.test(f))).toEqual([]);
+  expect(fs.readFileSync(path.join(run.reportDir, 'index.html'), 'utf8')).toContain('The run did not start');
+  console.log(`--project=locl after a GO run: exit ${typo.code}\n${typo.stderr.trim()}`);
 });

@@ -6,6 +6,7 @@
  * The verdict's rules themselves are unit-tested in verdict.spec.ts; the file's own in start-up.spec.ts.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import {
   DEFAULT_DEVIATIONS_FILE,
@@ -113,4 +114,66 @@ test('one entry per clause and environment', () => {
 
 test('the checked-in file is valid', () => {
   expect(() => readKnownDeviations(DEFAULT_DEVIATIONS_FILE)).not.toThrow();
+});
+
+/** A front to a reference API that holds every create for half a minute: a test waiting on one times out. */
+async function slowCreates(target: string) {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      if (req.method === 'POST' && req.url?.endsWith('/rooms/groups')) await new Promise((r) => setTimeout(r, 30_000));
+      const answer = await fetch(new URL(req.url ?? '/', target), {
+        method: req.method,
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => k.startsWith('x-') || k === 'content-type'),
+        ) as Record<string, string>,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      }).catch(() => undefined);
+      if (res.destroyed) return;
+      res.writeHead(answer?.status ?? 502, { 'content-type': answer?.headers.get('content-type') ?? 'text/plain' });
+      res.end(answer ? Buffer.from(await answer.arrayBuffer()) : '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+test('an excused test that times out is FAILED, and npm test runs local whatever the state of a stored prelive login', async ({
+  runSuite,
+  referenceApi,
+}) => {
+  const dir = tempDir('timeout');
+  const file = path.join(dir, 'known-deviations.json');
+  fs.writeFileSync(file, JSON.stringify([deviations[0]]));
+  const authDir = path.join(dir, 'auth');
+  fs.mkdirSync(authDir, { mode: 0o700 });
+  fs.writeFileSync(path.join(authDir, 'prelive.refresh.json'), '{"source": "login", "refreshTo', { mode: 0o600 });
+  const api = await referenceApi();
+  const slow = await slowCreates(api.origin);
+  const token = api.issueAccessToken({ sub: 'user-timeout', clientId: 'c', scope: 'room' });
+  // As `npm test` runs it (--project=local), with a prelive client whose stored login is broken.
+  const run = await runSuite(['--project=local', '--grep', 'the group is what was asked for', '--timeout=4000'], {
+    QR_KNOWN_DEVIATIONS: file,
+    QR_TODAY: TODAY,
+    QR_AUTH_DIR: authDir,
+    ...pointAt('LOCAL', slow.origin, { clientId: 'c', accessToken: token }),
+    PRELIVE_CLIENT_ID: 'c',
+    PRELIVE_CLIENT_SECRET: 'prelive-secret-0123456789',
+  }).finally(slow.close);
+  console.log(run.stdout.slice(run.stdout.indexOf('Contract verdict')));
+  expect(run.code, run.tail()).toBe(1);
+  expect(run.stdout).toMatch(/^ {2}local: NO-GO, 1 test\(s\) failed \(create-echo/m);
+  expect(run.summary).toMatch(
+    /expected to fail for create-echo \(known deviation\), but timed out, which no known deviation excuses/,
+  );
+  expect(run.output).not.toContain('PRELIVE');
+  expect(JSON.parse(run.read('contract-verdict.json')).filter).toBe('--grep the group is what was asked for');
 });

@@ -50,3 +50,40 @@ test('nothing in the repository refers to the shared folder beside it, which a c
   const files = tracked('.').filter((f) => /\.(ts|md|json|jsonc|yml|sh)$|^\.ci\//.test(f) && f !== 'package-lock.json');
   expect(files.filter((f) => read(f).includes(outside))).toEqual([]);
 });
+
+/** The suite's own code: every message it prints comes from here. */
+const sources = () =>
+  ['fixtures', 'tests', 'tools', 'reference-api', 'bench']
+    .flatMap(tracked)
+    .concat('playwright.config.ts')
+    .filter((f) => f.endsWith('.ts'));
+const headings = (file: string) =>
+  read(file)
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .map((l) => l.replace(/^#+\s*/, '').trim());
+
+test("every README or docs pointer in the suite's messages resolves: the file, and the section it names", () => {
+  const broken: string[] = [];
+  for (const file of sources())
+    for (const m of read(file).matchAll(/\b(README(?:\.md)?|docs\/[\w-]+\.md)(?:,? "([^"]+)")?/g)) {
+      const target = m[1].startsWith('README') ? 'README.md' : m[1];
+      if (!fs.existsSync(path.join(ROOT, target))) broken.push(`${file}: ${m[0]} (no such file)`);
+      else if (
+        m[2] &&
+        !headings(target).some((h) => h === m[2] || h.startsWith(`${m[2]} `) || h.startsWith(`${m[2]}:`))
+      )
+        broken.push(`${file}: ${m[0]} (no such section)`);
+    }
+  expect(broken).toEqual([]);
+});
+
+test('no message of the suite ends in ".."', () => {
+  const doubled = sources().flatMap((file) =>
+    read(file)
+      .split('\n')
+      .filter((l) => /[\w)]\.\.[`'"]/.test(l))
+      .map((l) => `${file}: ${l.trim()}`),
+  );
+  expect(doubled).toEqual([]);
+});

@@ -48,7 +48,7 @@ const test = base.extend<{ refused: Refused }>({
 });
 test.describe.configure({ mode: 'default' });
 
-const dependsOn = (t: JsonTest) => firstAnnotation(t.annotations, 'qr-depends-on');
+const dependsOn = (t: JsonTest) => firstAnnotation(t, 'qr-depends-on');
 /** The test whose create at the limits failed. */
 const storyteller = (run: SuiteRun) =>
   run.testsWith('unexpected').filter((t) => t.errors.join('\n').includes('[limits-max-accepted]'));

@@ -46,6 +46,8 @@ export type JsonTest = {
   duration: number;
   errors: string[];
   annotations: Annotation[];
+  /** Of its last result; bodies as the JSON report holds them (base64). */
+  attachments: { name: string; contentType: string; body?: string }[];
 };
 
 /** What a child run did: exit code, console, and the files it wrote, read on demand. */
@@ -117,7 +119,7 @@ export class SuiteRun {
 
   /** The typed annotations of a type, over every test of the run. */
   annotations<T extends AnnotationType>(type: T) {
-    return this.tests.flatMap((t) => annotationsOf(t.annotations, type));
+    return this.tests.flatMap((t) => annotationsOf(t, type));
   }
 
   /** The last lines of the console, for an assertion's message. */
@@ -130,7 +132,12 @@ function readJsonReport(file: string): JsonTest[] {
   if (!fs.existsSync(file)) return [];
   type Suite = { suites?: Suite[]; specs?: { title: string; file: string; tags?: string[]; tests: RawTest[] }[] };
   type RawTest = { projectName: string; status: JsonTest['status']; annotations: Annotation[]; results: RawResult[] };
-  type RawResult = { duration: number; errors?: { message?: string; value?: string }[]; annotations?: Annotation[] };
+  type RawResult = {
+    duration: number;
+    errors?: { message?: string; value?: string }[];
+    annotations?: Annotation[];
+    attachments?: JsonTest['attachments'];
+  };
   const tests: JsonTest[] = [];
   const walk = (suite: Suite) => {
     for (const spec of suite.specs ?? [])
@@ -144,6 +151,7 @@ function readJsonReport(file: string): JsonTest[] {
           status: t.status,
           duration: last?.duration ?? 0,
           errors: (last?.errors ?? []).map((e) => String(e.message ?? e.value ?? '')),
+          attachments: last?.attachments ?? [],
           // Playwright may report a runtime annotation on the test and on its result: each once.
           annotations: [...t.annotations, ...(last?.annotations ?? [])].filter(
             (a, i, all) => all.findIndex((b) => b.type === a.type && b.description === a.description) === i,

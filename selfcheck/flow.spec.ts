@@ -110,7 +110,7 @@ for (const fault of ['creates-never-answer', 'creates-hang-after-first'] as cons
       const skipped = run.testsWith('skipped');
       expect(skipped.length).toBeGreaterThanOrEqual(7);
       for (const t of skipped)
-        expect(firstAnnotation(t.annotations, 'qr-depends-on'), t.title).toMatchObject({ test: failed.title });
+        expect(firstAnnotation(t, 'qr-depends-on'), t.title).toMatchObject({ test: failed.title });
       expect(run.verdict.ok).toBe(false);
       expect(run.cellsOf('create-201')[0]).toMatch(/FAILED/);
     });

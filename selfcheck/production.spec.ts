@@ -126,10 +126,20 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
     expect(run.stdout).not.toContain('Groups created');
   });
 
-  test('its GO names the clauses it could not verify', async ({ readOnly: { run } }) => {
-    const unverified = /, but \d+ clause\(s\) not verified \(all their tests skipped\): .*create-201.*read-by-url/;
+  test('its GO is not a go-live GO, and the console says why each clause was not verified, and how to opt in', async ({
+    readOnly: { run },
+  }) => {
+    const unverified = /, but \d+ clause\(s\) not verified \(see why below\): .*create-201.*read-by-url/;
     expect(run.summary).toMatch(new RegExp(`^- production: \\*\\*GO\\*\\* .*${unverified.source}`, 'm'));
-    expect(run.stdout).toMatch(/production: GO, but \d+ clause\(s\) not verified/);
+    expect(run.stdout).toMatch(/production: GO \(not a go-live GO\), but \d+ clause\(s\) not verified/);
+    expect(run.stdout).toMatch(
+      /^ {4}production, not verified: create-201, .*: creates a group: production writes are off \(set PRODUCTION_ALLOW_WRITES=true to opt in\)$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^ {4}production, not verified: rejected-no-side-effect: production is read-only in this run, so no group of the run shows that a read by url works \(opt in: PRODUCTION_ALLOW_WRITES=true/m,
+    );
+    expect(run.verdict).toMatchObject({ ok: true, goLive: false });
+    console.log(run.stdout.slice(run.stdout.indexOf('Contract verdict')));
   });
 });
 

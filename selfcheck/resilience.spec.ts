@@ -145,7 +145,7 @@ for (const workers of [1, 4] as const)
         /EnvironmentFailure: local: not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:\d+\)/,
       );
       expect(run.stdout).toMatch(
-        /^ {2}local: NO-GO, not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:\d+\): check LOCAL_API_BASE_URL/m,
+        /^ {2}local: NOT TESTED \(setup: not reachable\), not reachable \(ECONNREFUSED for http:\/\/127\.0\.0\.1:\d+\): check LOCAL_API_BASE_URL/m,
       );
     });
 
@@ -154,7 +154,12 @@ for (const workers of [1, 4] as const)
       const noAnswer =
         /prelive: not answering: (GET|POST) http:\S+ got no answer within 1000 ms .*, and so did a probe/;
       expect(onlyFailure(run, 'prelive')).toMatch(noAnswer);
-      expect(run.stdout).toMatch(new RegExp(`^ {2}prelive: NO-GO, ${noAnswer.source.slice('prelive: '.length)}`, 'm'));
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^ {2}prelive: NOT TESTED \\(setup: not answering\\), ${noAnswer.source.slice('prelive: '.length)}`,
+          'm',
+        ),
+      );
     });
 
     test(`an API that rate-limits forever fails one test, and the verdict says so`, async ({ broken }) => {
@@ -162,7 +167,9 @@ for (const workers of [1, 4] as const)
       expect(onlyFailure(run, 'production')).toMatch(
         /production: rate-limited beyond the suite's patience: .* gave up after 5 attempts/,
       );
-      expect(run.stdout).toMatch(/^ {2}production: NO-GO, rate-limited beyond the suite's patience/m);
+      expect(run.stdout).toMatch(
+        /^ {2}production: NOT TESTED \(setup: rate-limited\), rate-limited beyond the suite's patience/m,
+      );
     });
 
     test(`broken environments blame no clause, and only their failed tests wait`, async ({ broken }) => {

@@ -11,7 +11,7 @@ import { refreshStoreFile } from '../fixtures/config/settings';
 import { signJwt } from '../fixtures/contract/jwt';
 import { SuiteSetupError } from '../fixtures/contract/redact';
 import { openSession } from '../fixtures/harness/token';
-import { test as base, environmentFor, expect, pointAt, tempDir } from './fixtures';
+import { test as base, environmentFor, expect, pointAt, type SuiteRun, tempDir } from './fixtures';
 
 const clientId = 'rotation-client';
 const clientSecret = 'rotation-secret-0123456789';
@@ -127,6 +127,28 @@ test('with no refresh token configured, the one `npm run login` stored is used, 
   expect(await rotation.exchange(loggedIn)).toBe(400);
 });
 
+test('a configured refresh token does not overwrite a stored login: it is kept, and the run says so', async ({
+  rotation,
+}) => {
+  const loggedIn = rotation.issue();
+  fs.mkdirSync(path.dirname(rotation.storeFile), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(rotation.storeFile, JSON.stringify({ source: 'login', refreshToken: loggedIn }), { mode: 0o600 });
+  const said: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => said.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    await openSession(rotation.prelive(rotation.issue()), { persist: true });
+  } finally {
+    process.stderr.write = write;
+  }
+  expect(rotation.stored()).toEqual({ source: 'login', refreshToken: loggedIn });
+  expect(said.join('')).toContain('PRELIVE_REFRESH_TOKEN is set, so it is used instead of the login stored in');
+  expect(fs.readdirSync(path.dirname(rotation.storeFile)).sort()).toEqual([
+    'prelive.refresh.configured.json',
+    'prelive.refresh.json',
+  ]);
+});
+
 test('an expired access token stops the session before any request, saying what to renew', async () => {
   const hourAgo = Math.floor(Date.now() / 1000) - 3600;
   const expired = signJwt(
@@ -169,4 +191,47 @@ test('plain http to the OAuth2 server only on loopback: a mistyped http:// URL f
   );
   const client = { oauthBaseUrl: 'http://oauth2.example', clientId, clientSecret, timeoutMs: 1000 };
   expect(() => oauthClient(client, 'PRELIVE_OAUTH_BASE_URL')).toThrow(/send the client secret in clear/);
+});
+
+/**
+ * The caller's setup is not the contract: one child run, three environments at one reference API, each set up wrong
+ * in its own way (a token signed by another environment's key, a token that is not a JWT, a base URL without its
+ * path). Each is NOT TESTED naming its cause, no clause FAILED, and the run exits 1.
+ */
+test.describe('a run whose every environment is set up wrong', () => {
+  test.describe.configure({ mode: 'default' });
+  const setupRun = base.extend<{ setup: SuiteRun }>({
+    setup: async ({ once, shareRun, shareReferenceApi }, use) =>
+      use(
+        await once('setup', async () => {
+          const api = await shareReferenceApi({ clients: { c: 'setup-secret-0123456789' } });
+          const other = await shareReferenceApi();
+          const grant = { sub: 'user-setup', clientId: 'c', scope: 'room offline_access' };
+          const client = { clientId: 'c', clientSecret: 'setup-secret-0123456789' };
+          return shareRun('setup', ['--grep', 'a create without an access token'], {
+            ...pointAt('LOCAL', api.origin, { ...client, accessToken: api.issueAccessToken(grant, api.origin) }),
+            LOCAL_API_BASE_URL: api.origin,
+            ...pointAt('PRELIVE', api.origin, { ...client, accessToken: other.issueAccessToken(grant, other.origin) }),
+            ...pointAt('PRODUCTION', api.origin, { ...client, accessToken: 'not-a-jwt-0123456789' }),
+          });
+        }),
+      ),
+  });
+  const line = (run: SuiteRun, env: string) => run.stdout.split('\n').find((l) => l.startsWith(`  ${env}: `)) ?? '';
+
+  setupRun('each environment is NOT TESTED, naming its cause and fix; no clause FAILED; exit 1', async ({ setup }) => {
+    console.log(setup.stdout.slice(setup.stdout.indexOf('Contract verdict')));
+    expect(setup.code, setup.tail()).toBe(1);
+    expect(line(setup, 'local')).toMatch(
+      /^ {2}local: NOT TESTED \(setup: wrong base URL\), wrong base URL: POST http:\/\/127\.0\.0\.1:\d+\/v1\/rooms\/groups answered 404 with and without a token \(it has no path: the documented one ends in \/quran-reflect\)\. Fix: check LOCAL_API_BASE_URL/,
+    );
+    expect(line(setup, 'prelive')).toMatch(
+      /^ {2}prelive: NOT TESTED \(setup: token refused\), the API refused the caller's token with 401: it was issued by http:\/\/127\.0\.0\.1:\d+, not by prelive's OAuth server .*Fix: set PRELIVE_ACCESS_TOKEN/,
+    );
+    expect(line(setup, 'production')).toMatch(
+      /^ {2}production: NOT TESTED \(setup: token refused\), PRODUCTION_ACCESS_TOKEN is not a JWT, and production's OAuth server calls it not active/,
+    );
+    expect(setup.summary).not.toContain('FAILED');
+    expect(setup.verdict).toMatchObject({ ok: false, goLive: false });
+  });
 });

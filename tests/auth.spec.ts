@@ -1,4 +1,4 @@
-import { type AuthMode, type ClauseId, leftNoTrace, refused, rejectedWith, tagOf as t, test } from '../fixtures/suite';
+import { type AuthMode, type ClauseId, refused, rejectedWith, tagOf as t, test } from '../fixtures/suite';
 
 // Valid, private bodies: only the credentials are wrong, so only authentication can refuse them.
 const cases: { auth: AuthMode; title: string; clause: ClauseId; status?: 401; smoke?: boolean }[] = [
@@ -14,11 +14,12 @@ for (const c of cases) {
   test(`a create ${c.title} is refused${c.status ? ` with ${c.status}` : ''} and stores nothing`, { tag }, async ({
     api,
     data,
+    noTrace,
   }) => {
     const body = data.validBody();
     const answer = await api.create(body, { auth: c.auth });
     if (c.status) rejectedWith(c.clause, c.status, answer);
     else refused(c.clause, answer);
-    leftNoTrace(body.url, await api.getByUrl(body.url), answer);
+    await noTrace(body.url, answer);
   });
 }

@@ -1,5 +1,4 @@
 import {
-  leftNoTrace,
   negativeGroups,
   nullsRefusedOrTaken,
   nullsTakenAsLeftOut,
@@ -15,13 +14,13 @@ import {
 // was stored under its url.
 for (const g of negativeGroups()) {
   const tag = [...(g.title.startsWith('name: 51') ? ['@smoke'] : []), t(g.clause), t('rejected-no-side-effect')];
-  test(`a create with ${g.title} is refused with 400 and stores nothing`, { tag }, async ({ api, data }) => {
+  test(`a create with ${g.title} is refused with 400 and stores nothing`, { tag }, async ({ api, data, noTrace }) => {
     await api.everyCase(g.cases, async (c) => {
       const body = c.body(data);
       const answer = await api.create(body, { raw: c.raw });
       rejectedWith(c.clause, 400, answer);
       const url = urlTried(body);
-      if (url) leftNoTrace(url, await api.getByUrl(url), answer);
+      if (url) await noTrace(url, answer);
       else
         test.info().annotations.push({
           type: 'no-trace-check',
@@ -39,7 +38,7 @@ test(
   {
     tag: [t('optional-null'), t('rejected-no-side-effect')],
   },
-  async ({ api, data, env, madeGroup }, info) => {
+  async ({ api, data, env, madeGroup, noTrace }, info) => {
     info.skip(
       env.privateOnly,
       `in ${env.name}: ${env.name} groups are always sent with public: false, and this case sends public: null and ` +
@@ -48,7 +47,7 @@ test(
     const body = nulls.body(data);
     const answer = await api.create(body);
     const room = nullsRefusedOrTaken(answer);
-    if (!room) return leftNoTrace(String(body.url), await api.getByUrl(String(body.url)), answer);
+    if (!room) return noTrace(String(body.url), answer);
     const leftOut = await madeGroup('minimal');
     const reads = [await api.getById(room.id), await api.getByUrl(String(body.url))];
     nullsTakenAsLeftOut({
