@@ -116,12 +116,17 @@ test('the rehearsal page, followed word for word, ends in a GO through a login, 
     // 3. The run: GO.
     const go = await shell(smoke).done;
     expect(go.code, go.out).toBe(0);
-    expect(go.out).toMatch(/^ {2}prelive: GO$/m);
+    // The line names the origin it tested: a rehearsal can never pass for the real prelive.
+    expect(go.out).toMatch(
+      /^ {2}prelive: GO \(not a go-live GO[^)]*\) \[http:\/\/127\.0\.0\.1:\d+\/quran-reflect, rehearsal/m,
+    );
 
     // 4. The fault: NO-GO, naming the broken promise.
     const broken = await shell(fault).done;
     expect(broken.code, broken.out.slice(-2000)).toBe(1);
-    expect(broken.out).toMatch(/^ {2}prelive: NO-GO, 1 test\(s\) failed \(create-success\)$/m);
+    expect(broken.out).toMatch(
+      /^ {2}prelive: NO-GO, 1 test\(s\) failed \(create-success\) \[http:\/\/127\.0\.0\.1:\d+\/fault\/success-false\/quran-reflect, rehearsal/m,
+    );
 
     expect(snapshot(realAuth), 'the real .auth/ is as it was').toEqual(before);
     expect(Object.keys(snapshot(path.join(folder, 'auth')))).toContain('prelive.refresh.json');
