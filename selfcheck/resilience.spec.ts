@@ -103,7 +103,7 @@ async function refusedRun(shareRun: ShareRun, serve: (o: ReferenceApiOptions) =>
 
 type Broken = Awaited<ReturnType<typeof brokenRun>>;
 type Refused = Awaited<ReturnType<typeof refusedRun>>;
-const test = base.extend<{ broken: (workers: 1 | 4) => Promise<Broken>; refused: Refused }>({
+const test = base.extend<{ broken: (workers: 2) => Promise<Broken>; refused: Refused }>({
   broken: async ({ once, shareRun }, use) =>
     use((workers) => once(`broken-${workers}`, () => brokenRun(workers, shareRun))),
   refused: async ({ once, shareRun, shareReferenceApi }, use) =>
@@ -134,7 +134,7 @@ function onlyFailure(run: SuiteRun, environment: string): string {
   return mine.find((t) => t.status === 'unexpected')!.errors.join('\n');
 }
 
-for (const workers of [1, 4] as const)
+for (const workers of [2] as const)
   test.describe(`with ${workers} worker(s)`, () => {
     test.describe.configure({ mode: 'default' });
 

@@ -22,7 +22,6 @@ test('on the most tolerant faithful server: at most 6 groups a full prelive run,
       ...at('PRELIVE', prelive),
       ...at('PRODUCTION', production),
       PRODUCTION_ALLOW_WRITES: 'false',
-      QR_WORKERS: '2',
     }),
     shareRun('tolerant-smoke', ['--project=prelive', '--grep', '@smoke'], at('PRELIVE', smoke)),
   ]);
