@@ -44,11 +44,13 @@ test(`a create succeeds with optional fields left out: ${leftOut.join(', ')}`, {
 
 test('a group created without description still matches the schema', {
   tag: [t('create-without-description')],
-}, async ({ minimal }) => {
+}, async ({ madeGroup }) => {
+  const minimal = await madeGroup('minimal');
   matchesCreatedSchema(minimal.exchange, 'create-without-description');
 });
 
-test('the minimal group is what was asked for: name and url', { tag: [t('create-echo')] }, async ({ minimal }) => {
+test('the minimal group is what was asked for: name and url', { tag: [t('create-echo')] }, async ({ madeGroup }) => {
+  const minimal = await madeGroup('minimal');
   echoesRequest(minimal.sent, minimal.room, minimal.exchange);
 });
 
@@ -62,8 +64,9 @@ for (const key of groupKeys)
   });
 
 test('reading the minimal group by url returns what its create answered', { tag: [t('read-by-url')] }, async ({
+  madeGroup,
   api,
-  minimal,
 }) => {
+  const minimal = await madeGroup('minimal');
   readsBack('read-by-url', minimal.room, await api.getByUrl(String(minimal.sent.url)), minimal.exchange);
 });

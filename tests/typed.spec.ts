@@ -12,17 +12,20 @@ import {
 
 test('names and descriptions as people type them come back canonically equivalent', {
   tag: [t('create-text-intact')],
-}, async ({ typed }) => {
+}, async ({ madeGroup }) => {
+  const typed = await madeGroup('typed');
   echoesRequest(typed.sent, typed.room, typed.exchange, 'create-text-intact', ['name', 'description']);
 });
 
-test('the other value of each flag is kept too', { tag: [t('create-echo')] }, async ({ typed }) => {
+test('the other value of each flag is kept too', { tag: [t('create-echo')] }, async ({ madeGroup }) => {
+  const typed = await madeGroup('typed');
   echoesRequest(typed.sent, typed.room, typed.exchange, 'create-echo', ['url', 'public', 'hideFollowJoinButton']);
 });
 
 test('of three creates for one url landing together, exactly one succeeds and the url resolves to it', {
   tag: [t('duplicate-url-concurrent')],
-}, async ({ typed, api }) => {
+}, async ({ madeGroup, api }) => {
+  const typed = await madeGroup('typed');
   const round = typed.round ?? [typed.exchange];
   if (typed.release) test.info().annotations.push({ type: 'race', description: releaseSentence(typed.release) });
   test.skip(
@@ -34,7 +37,8 @@ test('of three creates for one url landing together, exactly one succeeds and th
 
 test('a create cannot set what the server owns: owner, verification, activity, type, counts, membership, admin', {
   tag: [t('server-owned-fields')],
-}, async ({ typed, caller }) => {
+}, async ({ madeGroup, caller }) => {
+  const typed = await madeGroup('typed');
   const { owned, room, exchange } = typed;
   serverOwnedFieldsIgnored({
     sent: owned!.sent,
