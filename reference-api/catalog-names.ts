@@ -102,6 +102,5 @@ export const variantNames = [
   'network-jitter',
   'controls-refused',
   'most-tolerant',
-  'in-flight-limited',
 ] as const;
 export type VariantName = (typeof variantNames)[number];

@@ -10,7 +10,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deviation } from './behaviour';
-import { type FaultName, faults, type RunFaultName, runFaults, type VariantName, variants } from './faults';
+import {
+  type FaultName,
+  faults,
+  type RunFaultName,
+  type RunVariantName,
+  runFaults,
+  runVariants,
+  type VariantName,
+  variants,
+} from './faults';
 import { type Delivery, encodePlain, type HttpRequest, readRequest, send } from './http';
 import { type ClientRegistration, createIdentityProvider, type Grant } from './oauth';
 import { count, createInstance, type Instance } from './routes';
@@ -23,7 +32,7 @@ export const API_BASE_PATH = '/quran-reflect';
 
 export type ReferenceApiOptions = {
   fault?: FaultName | RunFaultName;
-  variant?: VariantName;
+  variant?: VariantName | RunVariantName;
   /** OAuth2 clients: id -> secret, or secret and registered redirect URIs. */
   clients?: Record<string, ClientRegistration>;
   signingKey?: string;
@@ -71,7 +80,7 @@ export function createReferenceApi(options: ReferenceApiOptions = {}) {
   const idp = createIdentityProvider(options);
   const shared = { signingKey: idp.signingKey };
   const rootDeviations = [
-    ...(options.variant ? variants[options.variant].deviations : []),
+    ...(options.variant ? { ...variants, ...runVariants }[options.variant].deviations : []),
     ...(options.fault ? [{ ...faults, ...runFaults }[options.fault]] : []),
   ];
   const root = createInstance(rootDeviations, shared);
