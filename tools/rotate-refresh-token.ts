@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
-import { insecureOauthUrl, oauth, oauthClient, oauthErrorOf } from '../fixtures/config/oauth';
+import { insecureOauthUrl, oauthClient, refreshGrant } from '../fixtures/config/oauth';
 import { viaProxy } from '../fixtures/config/outbound';
 import { inheritedEnvironment, readClientSettings, variableName } from '../fixtures/config/settings';
 import { type CommandSpec, parseCommandLine, UsageError } from '../fixtures/contract/cli';
@@ -140,22 +140,14 @@ async function exchange(
   const upper = environment.toUpperCase();
   const insecure = insecureOauthUrl(client.oauthBaseUrl, `${upper}_OAUTH_BASE_URL`);
   if (insecure) throw new RotationError(`${insecure} Nothing was spent.`);
-  const lib = oauth();
   const o = oauthClient({ ...client, timeoutMs: EXCHANGE_TIMEOUT_MS }, `${upper}_OAUTH_BASE_URL`);
-  let answer: { access_token: string; refresh_token?: string };
-  try {
-    const response = await lib.refreshTokenGrantRequest(o.as, o.client, o.auth, refreshToken, o.options);
-    answer = await lib.processRefreshTokenResponse(o.as, o.client, response);
-  } catch (e) {
-    const error = oauthErrorOf(e);
-    const status = error?.status ?? (e as { cause?: { status?: number } }).cause?.status;
-    if (!error && !status) {
-      const cause = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-      throw new RotationError(
-        `Could not use the ${environment} token endpoint ${endpoint}${viaProxy(endpoint)} (${cause}): the token may not be spent. Check ${upper}_OAUTH_BASE_URL and the network.`,
-      );
-    }
-    const code = error?.error ?? `HTTP ${status}`;
+  const outcome = await refreshGrant(o, refreshToken);
+  if ('unreachable' in outcome)
+    throw new RotationError(
+      `Could not use the ${environment} token endpoint ${endpoint}${viaProxy(endpoint)} (${outcome.unreachable}): the token may not be spent. Check ${upper}_OAUTH_BASE_URL and the network.`,
+    );
+  if ('refused' in outcome) {
+    const { code } = outcome.refused;
     const fix =
       code === 'invalid_grant'
         ? `${upper}_REFRESH_TOKEN was spent, revoked or expired (a run whose write-back failed, or the same token used elsewhere): log in again (npm run login -- ${environment} --show-refresh-token) and set the secret.`
@@ -164,6 +156,7 @@ async function exchange(
           : `Check ${upper}_OAUTH_BASE_URL, or try again later.`;
     throw new RotationError(`The ${environment} token endpoint refused the refresh token: ${code}. ${fix}`);
   }
+  const answer = outcome.tokens;
   if (!answer.refresh_token)
     throw new RotationError(
       `The ${environment} token endpoint answered without a refresh_token (the client needs the offline_access scope). The token may be spent: log in again.`,
