@@ -5,8 +5,10 @@
  * run once per worker for the tests that read it; `referenceApi` serves an in-process reference
  * API and `credentialProxy` starts a worker's credential proxy, both for the length of a test.
  */
+
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base } from '@playwright/test';
@@ -377,3 +379,12 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
 });
 
 export { expect } from '@playwright/test';
+
+/** A loopback port free at the time of asking (for a process that must be told its port beforehand). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

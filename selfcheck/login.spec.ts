@@ -5,10 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createReferenceApi, listen } from '../reference-api/server';
-import { expect, ROOT, tempDir, test } from './fixtures';
+import { expect, freePort, ROOT, tempDir, test } from './fixtures';
 
 const CLIENT_ID = 'login-client';
 const CLIENT_SECRET = 'login-secret-5f0c9a7e21d4';
@@ -22,14 +21,6 @@ type Login = {
   done: Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>;
   authDir: string;
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const redirectUri = (port: number) => `http://127.0.0.1:${port}/callback`;
 

@@ -8,22 +8,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { runDrift } from '../tools/drift';
 import { rotateRefreshToken } from '../tools/rotate-refresh-token';
-import { expect, ROOT, tempDir, test } from './fixtures';
+import { expect, freePort, ROOT, tempDir, test } from './fixtures';
 
 const PAGE = fs.readFileSync(path.join(ROOT, 'docs', 'rehearsal.md'), 'utf8');
 const commands = [...PAGE.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n').filter(Boolean));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Every file under a folder with a hash of its content; {} when there is no such folder. */
 function snapshot(dir: string): Record<string, string> {
