@@ -1,25 +1,32 @@
 import { type AuthMode, type ClauseId, refused, rejectedWith, tagOf as t, test } from '../fixtures/suite';
 
 // Valid, private bodies: only the credentials are wrong, so only authentication can refuse them.
-const cases: { auth: AuthMode; title: string; clause: ClauseId; status?: 401; smoke?: boolean }[] = [
-  { auth: 'none', title: 'without an access token', clause: 'auth-missing', status: 401, smoke: true },
-  { auth: 'garbage', title: 'with a token that is not a JWT', clause: 'auth-invalid', status: 401 },
-  { auth: 'tampered', title: "with the caller's token, its signature altered", clause: 'auth-invalid', status: 401 },
-  { auth: 'forged', title: "with the caller's claims signed by a foreign key", clause: 'auth-invalid', status: 401 },
-  { auth: 'no-client-id', title: 'without x-client-id', clause: 'auth-client-id' },
+type AuthCase = { auth: AuthMode; title: string; clause: ClauseId; status?: 401 };
+const wrong: AuthCase[] = [
+  { auth: 'garbage', title: 'a token that is not a JWT', clause: 'auth-invalid', status: 401 },
+  { auth: 'tampered', title: "the caller's token, its signature altered", clause: 'auth-invalid', status: 401 },
+  { auth: 'forged', title: "the caller's claims signed by a foreign key", clause: 'auth-invalid', status: 401 },
+  { auth: 'no-client-id', title: 'no x-client-id', clause: 'auth-client-id' },
+];
+// The smoke run's refusal alone; the other credentials together, in flight at once, a step each.
+const tests = [
+  {
+    title: 'a create without an access token is refused with 401 and stores nothing',
+    smoke: true,
+    cases: [{ auth: 'none', title: 'without an access token', clause: 'auth-missing', status: 401 }] as AuthCase[],
+  },
+  { title: `a create with ${wrong.map((c) => c.title).join(', or ')} is refused and stores nothing`, cases: wrong },
 ];
 
-for (const c of cases) {
-  const tag = [...(c.smoke ? ['@smoke'] : []), t(c.clause), t('rejected-no-side-effect')];
-  test(`a create ${c.title} is refused${c.status ? ` with ${c.status}` : ''} and stores nothing`, { tag }, async ({
-    api,
-    data,
-    noTrace,
-  }) => {
-    const body = data.validBody();
-    const answer = await api.create(body, { auth: c.auth });
-    if (c.status) rejectedWith(c.clause, c.status, answer);
-    else refused(c.clause, answer);
-    await noTrace(body.url, answer);
+for (const { title, smoke, cases } of tests) {
+  const tag = [...(smoke ? ['@smoke'] : []), ...new Set(cases.map((c) => t(c.clause))), t('rejected-no-side-effect')];
+  test(title, { tag }, async ({ api, data, noTrace }) => {
+    await api.everyCase(cases, async (c) => {
+      const body = data.validBody();
+      const answer = await api.create(body, { auth: c.auth });
+      if (c.status) rejectedWith(c.clause, c.status, answer);
+      else refused(c.clause, answer);
+      await noTrace(body.url, answer);
+    });
   });
 }

@@ -54,20 +54,15 @@ test('the creator becomes the owner', { tag: ['@smoke', t('create-owner')] }, as
   ownedBy(atLimits.room, caller, atLimits.exchange);
 });
 
-test('reading the group by id returns what the create answered', { tag: ['@smoke', t('read-by-id')] }, async ({
-  madeGroup,
-  api,
-}) => {
-  const atLimits = await madeGroup('limits');
-  readsBack('read-by-id', atLimits.room, await api.getById(atLimits.room.id), atLimits.exchange);
-});
-
-test('reading the group by url returns what the create answered', { tag: ['@smoke', t('read-by-url')] }, async ({
-  madeGroup,
-  api,
-}) => {
-  const atLimits = await madeGroup('limits');
-  readsBack('read-by-url', atLimits.room, await api.getByUrl(String(atLimits.sent.url)), atLimits.exchange);
+test('reading the group by id and by url returns what the create answered', {
+  tag: ['@smoke', t('read-by-id'), t('read-by-url')],
+}, async ({ madeGroup, api }) => {
+  const { room, sent, exchange } = await madeGroup('limits');
+  const reads = [
+    { title: 'by id', clause: 'read-by-id' as const, read: () => api.getById(room.id) },
+    { title: 'by url', clause: 'read-by-url' as const, read: () => api.getByUrl(String(sent.url)) },
+  ];
+  await api.everyCase(reads, async (c) => readsBack(c.clause, room, await c.read(), exchange));
 });
 
 test('a URL already taken is refused with 400 and the first group is unchanged', { tag: [t('duplicate-url')] }, async ({
