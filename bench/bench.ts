@@ -20,6 +20,8 @@
  *                             away, per value in ms: a loopback TCP relay (bench/relay.ts) holds each new
  *                             connection one round trip and delays every answer by one; the API cases run
  *                             at each latency, interleaved, and a table gives naive, full and smoke per latency
+ *     --only ...,limited      adds the full run against an API that allows 4 requests in flight (429 with
+ *                             Retry-After: 1 beyond), and its ratio to the unthrottled full run
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +42,7 @@ const NAIVE_CONFIG = path.join(__dirname, 'naive', 'playwright.config.ts');
 const FLOOR_CONFIG = path.join(__dirname, 'floor', 'playwright.config.ts');
 const PHASES_REPORTER = path.join(__dirname, 'phases-reporter.ts');
 
-const allCaseNames = ['start-up', 'naive', 'smoke', 'full', 'floor'];
+const allCaseNames = ['start-up', 'naive', 'smoke', 'full', 'limited', 'floor'];
 const spec: CommandSpec = {
   usage: 'npm run bench -- [--runs 5] [--only naive,full] [--latency 0,200,700] [options]',
   about:
@@ -94,6 +96,8 @@ type Case = {
   suite: boolean;
   /** The round trip (ms) the API is put at, with --latency. */
   latency?: number;
+  /** `limited`: the API that allows 4 requests in flight and answers 429 with Retry-After: 1 beyond them. */
+  server?: 'limited';
 };
 const allCases: Case[] = [
   {
@@ -127,6 +131,15 @@ const allCases: Case[] = [
     args: ['--project=prelive'],
     api: true,
     suite: true,
+  },
+  {
+    name: 'limited',
+    label: 'full (`--project=prelive`) against an API allowing 4 requests in flight (429, Retry-After: 1, beyond)',
+    config: SUITE_CONFIG,
+    args: ['--project=prelive'],
+    api: true,
+    suite: true,
+    server: 'limited',
   },
   {
     name: 'floor',
@@ -319,8 +332,12 @@ async function settle() {
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-bench-'));
   const clientId = 'bench-client';
-  const api = createReferenceApi({ clients: { [clientId]: `bench-secret-${randomBytes(12).toString('hex')}` } });
+  const clients = { [clientId]: `bench-secret-${randomBytes(12).toString('hex')}` };
+  const api = createReferenceApi({ clients });
   const { origin, close } = await listen(api);
+  // The rate-limited API of the `limited` case: its own server, so that its in-flight count is its runs' alone.
+  const limitedApi = createReferenceApi({ clients, variant: 'in-flight-limited' });
+  const limited = await listen(limitedApi);
   // The drift section of a live run fetches the environment's definition: served here, from the snapshot.
   const definition = fs.readFileSync(path.join(ROOT, 'contract', 'openapi', 'prelive.json'));
   const docs = http.createServer((_req, res) =>
@@ -328,17 +345,21 @@ async function main() {
   );
   await new Promise<void>((resolve) => docs.listen(0, '127.0.0.1', resolve));
   const docsOrigin = `http://127.0.0.1:${(docs.address() as AddressInfo).port}`;
-  /** Per latency, where the API and the definition are reached: directly at none, else through relays. */
+  /** Per latency, where the APIs and the definition are reached: directly at none, else through relays. */
   const relays: Relay[] = [];
-  const reached = new Map<number | undefined, { api: string; docs: string }>();
+  const reached = new Map<number | undefined, { api: string; limited: string; docs: string }>();
   for (const ms of LATENCIES) {
     if (!ms) {
-      reached.set(ms, { api: origin, docs: docsOrigin });
+      reached.set(ms, { api: origin, limited: limited.origin, docs: docsOrigin });
       continue;
     }
-    const [a, d] = [await startRelay(new URL(origin), ms), await startRelay(new URL(docsOrigin), ms)];
-    relays.push(a, d);
-    reached.set(ms, { api: a.origin, docs: d.origin });
+    const [a, l, d] = [
+      await startRelay(new URL(origin), ms),
+      await startRelay(new URL(limited.origin), ms),
+      await startRelay(new URL(docsOrigin), ms),
+    ];
+    relays.push(a, l, d);
+    reached.set(ms, { api: a.origin, limited: l.origin, docs: d.origin });
   }
 
   const results = new Map<CaseName, Sample[]>(cases.map((c) => [c.name, []]));
@@ -347,9 +368,14 @@ async function main() {
     ? npmTestChain(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts)
     : [];
 
-  const envFor = (dir: string, latency?: number): NodeJS.ProcessEnv => {
-    const at = reached.get(latency) ?? { api: origin, docs: docsOrigin };
-    const accessToken = api.issueAccessToken({ sub: 'user-bench', clientId, scope: 'room.create room.read' });
+  const envFor = (dir: string, latency?: number, server?: 'limited'): NodeJS.ProcessEnv => {
+    const reach = reached.get(latency) ?? { api: origin, limited: limited.origin, docs: docsOrigin };
+    const at = { ...reach, api: server ? reach.limited : reach.api };
+    const accessToken = (server ? limitedApi : api).issueAccessToken({
+      sub: 'user-bench',
+      clientId,
+      scope: 'room.create room.read',
+    });
     return {
       ...hermetic(),
       QR_DOTENV: 'off',
@@ -371,7 +397,7 @@ async function main() {
       const dir = path.join(work, `${c.name}-${i}`);
       fs.mkdirSync(dir, { recursive: true });
       const env = {
-        ...envFor(dir, c.latency),
+        ...envFor(dir, c.latency, c.server),
         PW_TEST_REPORTER: PHASES_REPORTER,
         BENCH_PHASES_FILE: path.join(dir, 'phases.json'),
         PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'playwright-report'),
@@ -384,10 +410,11 @@ async function main() {
             }),
       };
       const output = c.suite ? [] : ['--output', path.join(dir, 'test-results')];
-      const before = structuredClone(api.stats);
+      const served = c.server ? limitedApi : api;
+      const before = structuredClone(served.stats);
       await settle();
       const spawned = await run(process.execPath, [CLI, 'test', '-c', c.config, ...c.args, ...output], env);
-      const counts = difference(api.stats, before);
+      const counts = difference(served.stats, before);
       const phases = readJson(path.join(dir, 'phases.json')) as Phases | undefined;
       const ledger = readJson(path.join(dir, 'test-results', 'created-groups.json')) as
         | { status: string }[]
@@ -427,6 +454,7 @@ async function main() {
   }
   for (const r of relays) await r.close();
   await close();
+  await limited.close();
   docs.close();
   if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
 
@@ -508,13 +536,24 @@ function report(
       'Per round trip to the API (medians of interleaved runs; ratios: median of side-by-side runs; targets: full at ' +
         'most 1.5× the naive suite, smoke at most 1×):',
       '',
-      row(['round trip', 'naive suite', 'full run', 'smoke run', 'full / naive', 'smoke / naive']),
-      row(['---', '---', '---', '---', '---', '---']),
+      row(['round trip', 'naive suite', 'full run', 'smoke run', 'full / naive', 'smoke / naive', 'limited / full']),
+      row(['---', '---', '---', '---', '---', '---', '---']),
     );
     for (const ms of LATENCIES) {
-      const [naive, full, smoke] = ['naive', 'full', 'smoke'].map((n) => at(n, ms));
-      lines.push(row([`${ms} ms`, wall(naive), wall(full), wall(smoke), paired(full, naive), paired(smoke, naive)]));
+      const [naive, full, smoke, limited] = ['naive', 'full', 'smoke', 'limited'].map((n) => at(n, ms));
+      lines.push(
+        row([
+          `${ms} ms`,
+          wall(naive),
+          wall(full),
+          wall(smoke),
+          paired(full, naive),
+          paired(smoke, naive),
+          paired(limited, full),
+        ]),
+      );
     }
+    lines.push('', '`limited / full`: the full run against the API allowing 4 requests in flight, to the full run.');
   }
 
   const withPhases = cases.filter((c) => results.get(c.name)!.some((x) => x.phases));
