@@ -20,18 +20,23 @@ import { environmentFor, expect, test } from './fixtures';
 const RUN_ID = 'mx0abcdefghi'; // as long as the config's: 8 characters of time, 4 random
 
 test('typed texts fit their limits in every unit (UTF-16, code points, graphemes) with the "#n" of the concurrent creates, marks after the prefix', () => {
+  // One expect over every seed: an expect is a reported step with a captured stack, thousands of them cost seconds.
+  const problems: string[] = [];
+  const check = (ok: boolean, what: string, text: string) => ok || problems.push(`${what}: ${JSON.stringify(text)}`);
   for (let seed = 0; seed < 300; seed++) {
     const data = new TestData(seed, RUN_ID, 't');
     const name = `${data.typedName()} #${RACE_ROUND_SIZE}`;
     const description = data.typedDescription();
-    expect(fitsEveryCount(name, LIMITS.name), name).toBe(true);
-    expect(fitsEveryCount(description, LIMITS.description), description).toBe(true);
-    expect(name.startsWith(`${NAME_PREFIX}\u200F`), name).toBe(true);
+    check(fitsEveryCount(name, LIMITS.name), `seed ${seed}: name over its limit`, name);
+    check(fitsEveryCount(description, LIMITS.description), `seed ${seed}: description over its limit`, description);
+    check(name.startsWith(`${NAME_PREFIX}\u200F`), `seed ${seed}: name without the mark after the prefix`, name);
     // A ligature NFKC would expand, in both; the marks and the non-joiner in the description.
-    for (const text of [name, description]) expect(text.normalize('NFKC'), text).not.toBe(text.normalize('NFC'));
+    for (const text of [name, description])
+      check(text.normalize('NFKC') !== text.normalize('NFC'), `seed ${seed}: nothing NFKC expands`, text);
     for (const mark of ['\u200F', '\u200E', '\u061C', '\u200C', '\uFDF2', '\uFDFA'])
-      expect(description, `U+${mark.codePointAt(0)?.toString(16)}`).toContain(mark);
+      check(description.includes(mark), `seed ${seed}: no U+${mark.codePointAt(0)?.toString(16)}`, description);
   }
+  expect(problems).toEqual([]);
 });
 
 test('a text mismatch names the code points that differ, and right-to-left text is isolated where it is shown', () => {
@@ -51,11 +56,10 @@ test('urls are unique by construction and fit, after hundreds of worker restarts
     for (let n = 0; n < 50; n++) urls.push(new TestData(42, RUN_ID, `w${worker.toString(36)}`).validBody().url);
   urls.push(new TestData(42, RUN_ID, 'l').url(LIMITS.url), new TestData(42, RUN_ID, 'm').url());
   expect(new Set(urls).size).toBe(urls.length);
-  for (const url of urls) {
-    expect(url.startsWith(`${URL_PREFIX}${RUN_ID}-`)).toBe(true);
-    expect(url).toMatch(/^[a-z0-9-]+$/);
-    expect(url.length).toBeLessThanOrEqual(LIMITS.url);
-  }
+  const misfits = urls.filter(
+    (url) => !url.startsWith(`${URL_PREFIX}${RUN_ID}-`) || !/^[a-z0-9-]+$/.test(url) || url.length > LIMITS.url,
+  );
+  expect(misfits).toEqual([]);
 });
 
 class Skipped extends Error {}

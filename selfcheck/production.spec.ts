@@ -1,10 +1,16 @@
 /**
  * What a run leaves in production, where nothing can be deleted: without PRODUCTION_ALLOW_WRITES
- * no group, on the reference API and on every faithful variant of it (what the run let through is
+ * no group, on the most tolerant faithful server and on every faithful variant of it (what the run let through is
  * sent to each again), and on a server lenient enough to accept the 400 checks' bodies, only private
  * test groups; with it, 2 private, recognisable groups per full run; every group in the ledger, as the
  * API answered it. Production is a reference API served in-process: full child runs for what a
  * run does, the credential proxy alone for what it lets through to a lenient server.
+ *
+ * And what the sharper probes cost in groups: on the most tolerant faithful server (it accepts every text
+ * bundle and refuses the typed group's undocumented fields, so that group's round goes twice), a full prelive
+ * run makes at most 6 groups and a smoke run 1. Prelive rides along in the read-only run and in the smoke run
+ * (a child run costs seconds of CPU whatever it tests); every assertion about production reads production's
+ * tests and groups only.
  */
 
 import type { IncomingMessage } from 'node:http';
@@ -25,18 +31,29 @@ const production = (api: ServedApi, writes: boolean) => ({
 type Production = { run: SuiteRun; api: ServedApi };
 /** A request as the API received it. */
 type Received = { method: string; path: string; headers: Record<string, string>; body: Buffer };
+/** The prelive API a run also tested: the most tolerant faithful server. */
+type Tolerant = { prelive: ServedApi };
+const tolerantPrelive = (api: ServedApi) =>
+  pointAt('PRELIVE', api.origin, {
+    clientId: grant.clientId,
+    accessToken: api.issueAccessToken({ ...grant, sub: 'user-tolerant-qa' }),
+  });
 const test = base.extend<{
-  readOnly: Production & { received: Received[] };
+  readOnly: Production & Tolerant & { received: Received[] };
   withWrites: Production;
-  smoke: Production;
+  smoke: Production & Tolerant;
 }>({
   readOnly: async ({ once, shareRun, shareReferenceApi }, use) =>
     use(
       await once('read-only', async () => {
-        const api = await shareReferenceApi();
+        const [api, prelive] = await Promise.all([
+          shareReferenceApi({ variant: 'most-tolerant' }),
+          shareReferenceApi({ variant: 'most-tolerant' }),
+        ]);
         const received = recorded(api);
-        const run = await shareRun('read-only', ['--project=production'], production(api, false));
-        return { run, api, received };
+        const env = { ...production(api, false), ...tolerantPrelive(prelive) };
+        const run = await shareRun('read-only', ['--project=production', '--project=prelive'], env);
+        return { run, api, received, prelive };
       }),
     ),
   withWrites: async ({ once, shareRun, shareReferenceApi }, use) =>
@@ -49,12 +66,19 @@ const test = base.extend<{
   smoke: async ({ once, shareRun, shareReferenceApi }, use) =>
     use(
       await once('smoke', async () => {
-        const api = await shareReferenceApi();
-        const args = ['--project=production', '--grep', '@smoke'];
-        return { run: await shareRun('smoke', args, production(api, true)), api };
+        const [api, prelive] = await Promise.all([
+          shareReferenceApi(),
+          shareReferenceApi({ variant: 'most-tolerant' }),
+        ]);
+        const args = ['--project=production', '--project=prelive', '--grep', '@smoke'];
+        const env = { ...production(api, true), ...tolerantPrelive(prelive) };
+        return { run: await shareRun('smoke', args, env), api, prelive };
       }),
     ),
 });
+/** The run's tests in production, or the groups of its ledger. */
+const inProduction = <T extends { projectName: string } | { environment: string }>(items: T[]) =>
+  items.filter((i) => ('projectName' in i ? i.projectName : i.environment) === 'production');
 
 /** What a run that may write to production says before its first test. */
 const announced =
@@ -66,7 +90,7 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
   test('a full run creates no group, by the API and by the ledger', async ({ readOnly: { run, api } }) => {
     expect(run.code, run.tail()).toBe(0);
     expect(api.stats.groupsCreated).toBe(0);
-    expect(run.ledger).toEqual([]);
+    expect(inProduction(run.ledger)).toEqual([]);
   });
 
   test('every create it let through, every faithful variant of the reference API refuses: 0 groups on each', async ({
@@ -94,22 +118,24 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
   });
 
   test('every test that could make a group is skipped, saying why', async ({ readOnly: { run } }) => {
-    const reasons = run
-      .testsWith('skipped')
-      .map((t) => t.annotations.find((a) => a.type === 'skip')?.description ?? '');
+    const reasons = inProduction(run.testsWith('skipped')).map(
+      (t) => t.annotations.find((a) => a.type === 'skip')?.description ?? '',
+    );
     const needsAGroup = /^creates a group: production writes are off \(set PRODUCTION_ALLOW_WRITES=true to opt in\)$/;
     const couldMakeOne =
       /^not sent \(write guard\): |^in production: production groups are .*public: false|^never in production: /;
     expect(reasons.filter((r) => needsAGroup.test(r)).length).toBeGreaterThanOrEqual(15);
     expect(reasons.filter((r) => !needsAGroup.test(r) && !couldMakeOne.test(r))).toEqual([]);
     // A test whose every case only a public group covers is skipped as a whole, saying why, not passed empty.
-    const leftOut = run.tests.find((t) => t.title.startsWith('a create succeeds with optional fields left out'));
+    const leftOut = inProduction(run.tests).find((t) =>
+      t.title.startsWith('a create succeeds with optional fields left out'),
+    );
     expect(leftOut?.status).toBe('skipped');
     expect(leftOut?.annotations.find((a) => a.type === 'skip')?.description).toMatch(couldMakeOne);
   });
 
   test('the 400 and 401 checks still run, and pass', async ({ readOnly: { run } }) => {
-    const refused = run.testsWith('expected').filter((t) => t.title.includes('refused with 400'));
+    const refused = inProduction(run.testsWith('expected')).filter((t) => t.title.includes('refused with 400'));
     expect(refused).toHaveLength(3);
     // The cases the guard held back (a lenient server could make them a group) are named in their test.
     const notSent = refused.flatMap((t) => t.annotations.filter((a) => a.type === 'not-run'));
@@ -118,7 +144,9 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
       expect(a.description).toMatch(/^(public|url): [^:]+: not sent \(write guard\): a create with /);
     // The refusals of credentials: a missing token, and the wrong ones (x-client-id left out is not sent: it carries the
     // real token with a valid body).
-    const credentials = run.testsWith('expected').filter((t) => /^a create with(out)? .*(token|JWT)/.test(t.title));
+    const credentials = inProduction(run.testsWith('expected')).filter((t) =>
+      /^a create with(out)? .*(token|JWT)/.test(t.title),
+    );
     expect(credentials).toHaveLength(2);
     expect(credentials.flatMap((t) => t.annotations.filter((a) => a.type === 'not-run'))).toEqual([
       expect.objectContaining({ description: expect.stringMatching(/^no x-client-id: /) }),
@@ -128,7 +156,9 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
 
   test('it announces no writes', async ({ readOnly: { run } }) => {
     expect(run.stdout).not.toMatch(announced);
-    expect(run.stdout).not.toContain('Groups created');
+    // The run's prelive groups are listed; none of production's.
+    expect(run.stdout).not.toMatch(/^Groups created .*\bproduction: /m);
+    expect(run.summary).not.toMatch(/^\d+ group\(s\) \(.*\bproduction: /m);
   });
 
   test('its GO is not a go-live GO, and the console says why each clause was not verified, and how to opt in', async ({
@@ -145,6 +175,22 @@ test.describe('without PRODUCTION_ALLOW_WRITES', () => {
     );
     expect(run.verdict).toMatchObject({ ok: true, goLive: false });
     console.log(run.stdout.slice(run.stdout.indexOf('Contract verdict')));
+  });
+
+  test('on the most tolerant faithful server, a full prelive run makes at most 6 groups, production without the opt-in none', async ({
+    readOnly: { run, api, prelive },
+  }) => {
+    expect(run.code, run.tail()).toBe(0);
+    const made = prelive.stats.groupsCreated;
+    test.info().annotations.push({
+      type: 'groups',
+      description: `the most tolerant faithful server: ${made} groups in a full prelive run`,
+    });
+    expect(made).toBeLessThanOrEqual(6);
+    // Both text bundles were accepted, so the cap was really tested.
+    const bundles = run.tests.filter((t) => t.tags.includes('@text-no-server-error') && t.projectName === 'prelive');
+    expect(bundles.map((t) => t.status)).toEqual(['expected', 'expected']);
+    expect(api.stats.groupsCreated).toBe(0);
   });
 });
 
@@ -192,7 +238,7 @@ test.describe('the go-live check, opted in on its command line', () => {
   }) => {
     expect(run.code, run.tail()).toBe(0);
     expect(api.groups().map((g) => g.isPublic)).toEqual([false]);
-    expect(run.ledger.map((e) => [e.environment, e.visibility])).toEqual([['production', 'private']]);
+    expect(inProduction(run.ledger).map((e) => [e.environment, e.visibility])).toEqual([['production', 'private']]);
     const notice = announced.exec(run.stdout);
     expect(notice, run.tail()).not.toBeNull();
     expect(Number(notice![1])).toBeGreaterThanOrEqual(1);
@@ -200,10 +246,25 @@ test.describe('the go-live check, opted in on its command line', () => {
     expect(run.stdout).toContain('nothing can delete; each is listed in ');
   });
 
+  test('on the most tolerant faithful server, a smoke prelive run makes 1 group', async ({
+    smoke: { run, prelive },
+  }) => {
+    expect(run.code, run.tail()).toBe(0);
+    const made = prelive.stats.groupsCreated;
+    test
+      .info()
+      .annotations.push({ type: 'groups', description: `the most tolerant faithful server: ${made} in a smoke run` });
+    expect(made).toBe(1);
+  });
+
   test('its summary says how many groups it made and where the ledger is', async ({ smoke: { run } }) => {
-    expect(run.summary).toMatch(/^1 group\(s\) \(production: 1 private\); .*Full list: `[^`]*created-groups\.json`/m);
+    // Production's group, and the prelive group of the same run (its visibility is prelive's to choose), in either order.
+    const made = /(?:prelive: 1 \w+; production: 1 private|production: 1 private; prelive: 1 \w+)/.source;
+    expect(run.summary).toMatch(
+      new RegExp(`^2 group\\(s\\) \\(${made}\\); .*Full list: \`[^\`]*created-groups\\.json\``, 'm'),
+    );
     expect(run.stdout).toMatch(
-      /^Groups created \(nothing can delete them\): production: 1 private; listed in \S*created-groups\.json$/m,
+      new RegExp(`^Groups created \\(nothing can delete them\\): ${made}; listed in \\S*created-groups\\.json$`, 'm'),
     );
   });
 });
