@@ -7,6 +7,7 @@ import {
   matchesCreatedSchema,
   ownedBy,
   readsBack,
+  readsOf,
   rejectedWith,
   saysSuccess,
   tagOf as t,
@@ -57,12 +58,10 @@ test('the creator becomes the owner', { tag: ['@smoke', t('create-owner')] }, as
 test('reading the group by id and by url returns what the create answered', {
   tag: ['@smoke', t('read-by-id'), t('read-by-url')],
 }, async ({ madeGroup, api }) => {
-  const { room, sent, exchange } = await madeGroup('limits');
-  const reads = [
-    { title: 'by id', clause: 'read-by-id' as const, read: () => api.getById(room.id) },
-    { title: 'by url', clause: 'read-by-url' as const, read: () => api.getByUrl(String(sent.url)) },
-  ];
-  await api.everyCase(reads, async (c) => readsBack(c.clause, room, await c.read(), exchange));
+  const atLimits = await madeGroup('limits');
+  await api.everyCase(readsOf(api, atLimits), async (c) =>
+    readsBack(c.clause, atLimits.room, await c.read(), atLimits.exchange),
+  );
 });
 
 test('a URL already taken is refused with 400 and the first group is unchanged', { tag: [t('duplicate-url')] }, async ({

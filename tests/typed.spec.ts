@@ -1,6 +1,7 @@
 import {
   echoesRequest,
   onlyOneOfConcurrentCreatesWins,
+  readsBack,
   releaseSentence,
   serverOwnedFieldsIgnored,
   tagOf as t,
@@ -48,4 +49,12 @@ test('a create cannot set what the server owns: owner, verification, activity, t
     caller,
     ex: exchange,
   });
+});
+
+test('reading the typed group by id returns what its create answered', { tag: [t('read-by-id')] }, async ({
+  api,
+  madeGroup,
+}) => {
+  const typed = await madeGroup('typed');
+  readsBack('read-by-id', typed.room, await api.getById(typed.room.id), typed.exchange);
 });
