@@ -2,6 +2,7 @@ import { type AuthMode, type ClauseId, refused, rejectedWith, tagOf as t, test }
 
 // Valid, private bodies: only the credentials are wrong, so only authentication can refuse them.
 type AuthCase = { auth: AuthMode; title: string; clause: ClauseId; status?: 401 };
+const missing: AuthCase = { auth: 'none', title: 'without an access token', clause: 'auth-missing', status: 401 };
 const wrong: AuthCase[] = [
   { auth: 'garbage', title: 'a token that is not a JWT', clause: 'auth-invalid', status: 401 },
   { auth: 'tampered', title: "the caller's token, its signature altered", clause: 'auth-invalid', status: 401 },
@@ -13,7 +14,7 @@ const tests = [
   {
     title: 'a create without an access token is refused with 401 and stores nothing',
     smoke: true,
-    cases: [{ auth: 'none', title: 'without an access token', clause: 'auth-missing', status: 401 }] as AuthCase[],
+    cases: [missing],
   },
   { title: `a create with ${wrong.map((c) => c.title).join(', or ')} is refused and stores nothing`, cases: wrong },
 ];

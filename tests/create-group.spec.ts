@@ -6,7 +6,6 @@ import {
   LIMITS,
   matchesCreatedSchema,
   ownedBy,
-  readsBack,
   readsOf,
   rejectedWith,
   saysSuccess,
@@ -59,9 +58,7 @@ test('reading the group by id and by url returns what the create answered', {
   tag: ['@smoke', t('read-by-id'), t('read-by-url')],
 }, async ({ madeGroup, api }) => {
   const atLimits = await madeGroup('limits');
-  await api.everyCase(readsOf(api, atLimits), async (c) =>
-    readsBack(c.clause, atLimits.room, await c.read(), atLimits.exchange),
-  );
+  await api.everyCase(readsOf(api, atLimits), (c) => c.check());
 });
 
 test('a URL already taken is refused with 400 and the first group is unchanged', { tag: [t('duplicate-url')] }, async ({

@@ -4,7 +4,6 @@ import {
   matchesCreatedSchema,
   type PositiveCase,
   positiveCases,
-  readsBack,
   readsOf,
   tagOf as t,
   test,
@@ -58,7 +57,5 @@ test('reading the minimal group by id and by url returns what its create answere
   tag: [t('read-by-id'), t('read-by-url')],
 }, async ({ api, madeGroup }) => {
   const minimal = await madeGroup('minimal');
-  await api.everyCase(readsOf(api, minimal), async (c) =>
-    readsBack(c.clause, minimal.room, await c.read(), minimal.exchange),
-  );
+  await api.everyCase(readsOf(api, minimal), (c) => c.check());
 });
